@@ -1,0 +1,1 @@
+"""档案管理 models (filled by its issue)."""

@@ -1,0 +1,1 @@
+"""投诉与回访 models (filled by its issue)."""

@@ -1,0 +1,1 @@
+"""账务 models (filled by its issue)."""

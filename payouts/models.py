@@ -1,0 +1,1 @@
+"""付款与发放 models (filled by its issue)."""

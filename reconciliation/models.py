@@ -1,0 +1,1 @@
+"""对账 models (filled by its issue)."""

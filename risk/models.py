@@ -1,0 +1,1 @@
+"""风控 models (filled by its issue)."""

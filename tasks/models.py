@@ -1,0 +1,1 @@
+"""任务发布与管理 models (filled by its issue)."""

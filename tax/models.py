@@ -1,0 +1,1 @@
+"""代理报税 models (filled by its issue)."""
