@@ -295,7 +295,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_pii"], "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LINGGONG_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "fontTools": {"level": "WARNING"},
+                "weasyprint": {"level": "WARNING"}},
 }
 
 # --- Platform ------------------------------------------------------------------------------------------------
