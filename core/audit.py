@@ -81,7 +81,8 @@ def record(
         subject_type = subject_type or subject._meta.label_lower
         subject_id = subject_id or subject.pk
     if merchant is None and subject is not None:
-        merchant = getattr(subject, "merchant_id", None)
+        is_tenant = subject._meta.label == "merchants.Merchant"
+        merchant = subject.pk if is_tenant else getattr(subject, "merchant_id", None)
     merchant_id = getattr(merchant, "pk", merchant)
     with transaction.atomic():
         if connection.vendor == "postgresql":

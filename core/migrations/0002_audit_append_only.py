@@ -24,12 +24,12 @@ def forward(apps, schema_editor):
     # SQLite (the embedded default) gets no trigger: Django's test flush deletes rows there. The admin and the
     # services never update or delete audit rows on either database.
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
+        schema_editor.execute(FORWARD, params=None)
 
 
 def reverse(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(REVERSE)
+        schema_editor.execute(REVERSE, params=None)
 
 
 class Migration(migrations.Migration):
