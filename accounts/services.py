@@ -71,23 +71,29 @@ def sms_code_verify(*, phone: str, purpose: str, code: str, now: dt.datetime) ->
     phone = validate_mobile(phone)
     phone_index = blind_index(phone, purpose="phone")
     code = (code or "").strip()
+    max_attempts = settings.LINGGONG_RATE_LIMITS["sms_code_verify"][0]
+    # The failed attempt must be committed even though we raise afterwards, so the error leaves the block first.
+    error = None
     with transaction.atomic():
         sms = (SmsCode.objects.select_for_update()
                .filter(phone_index=phone_index, purpose=purpose, used_at__isnull=True)
                .order_by("-created_at", "-id").first())
         if sms is None:
-            raise SmsCodeInvalid("请先获取验证码")
-        if sms.expires_at <= now:
-            raise SmsCodeExpired("验证码已过期，请重新获取")
-        if sms.attempts >= settings.LINGGONG_RATE_LIMITS["sms_code_verify"][0]:
-            raise SmsCodeExpired("验证码错误次数过多已失效，请重新获取")
-        if not hmac.compare_digest(sms.code_hash, _code_hash(phone_index, code)):
+            error = SmsCodeInvalid("请先获取验证码")
+        elif sms.expires_at <= now:
+            error = SmsCodeExpired("验证码已过期，请重新获取")
+        elif sms.attempts >= max_attempts:
+            error = SmsCodeExpired("验证码错误次数过多已失效，请重新获取")
+        elif not hmac.compare_digest(sms.code_hash, _code_hash(phone_index, code)):
             sms.attempts += 1
             sms.save(update_fields=["attempts"])
-            left = settings.LINGGONG_RATE_LIMITS["sms_code_verify"][0] - sms.attempts
-            raise SmsCodeInvalid(f"验证码不正确，还可尝试 {left} 次" if left > 0 else "验证码错误次数过多已失效，请重新获取")
-        sms.used_at = now
-        sms.save(update_fields=["used_at"])
+            left = max_attempts - sms.attempts
+            error = SmsCodeInvalid(f"验证码不正确，还可尝试 {left} 次" if left > 0 else "验证码错误次数过多已失效，请重新获取")
+        else:
+            sms.used_at = now
+            sms.save(update_fields=["used_at"])
+    if error is not None:
+        raise error
 
 
 def worker_login_with_sms(*, phone: str, code: str, now: dt.datetime, ip: str = "") -> tuple[User, bool]:

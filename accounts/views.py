@@ -8,7 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp import devices_for_user, login as otp_login, match_token
+from django_otp import devices_for_user, match_token
+from django_otp import login as otp_login
 
 from accounts import services
 from accounts.forms import PhoneForm, SmsLoginForm, StaffLoginForm
@@ -41,7 +42,10 @@ def enterprise_login(request):
                 raise services.LoginFailed("该账号不是企业用户，运营人员请从运营后台登录")
             device = None
             if any(devices_for_user(user, confirmed=True)):
-                device = match_token(user, form.cleaned_data["otp_token"] or "")
+                token = form.cleaned_data["otp_token"].strip()
+                if not token:
+                    raise services.LoginFailed("该账号已绑定动态口令，请输入验证器 App 中的 6 位动态口令")
+                device = match_token(user, token)
                 if device is None:
                     raise services.LoginFailed("动态口令不正确，请查看您绑定的验证器 App")
         except DomainError as error:

@@ -10,4 +10,6 @@ BEAT_SCHEDULE = {
     "core.heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     # The audit chain is re-verified every night; a break raises an alert in the log.
     "core.audit_verify": {"task": "core.audit_verify", "schedule": crontab(hour=2, minute=10)},
+    # Every entry balances and every cached balance equals its postings; a break is logged as an error.
+    "ledger.check": {"task": "ledger.check", "schedule": crontab(hour=2, minute=20)},
 }

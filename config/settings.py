@@ -210,7 +210,6 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "Asia/Shanghai"
 # Named queues; a job declares its queue in its decorator. The worker started by `make run` consumes all of them.
 CELERY_TASK_QUEUES_NAMES = ["default", "payouts", "channels", "tax", "reconciliation", "risk", "documents", "notify"]
-from config.beat import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402  (the one beat schedule)
 
 # --- Auth ----------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -258,6 +257,7 @@ USE_TZ = True
 # --- Files ---------------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("LINGGONG_MEDIA_ROOT", VAR_DIR / "media"))

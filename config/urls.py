@@ -10,9 +10,9 @@ from importlib import import_module
 
 from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (kept for apps that want prefixed URLs)
 from django.contrib import admin
-from django_otp.admin import OTPAdminSite
 from django.urls import include, path
 from django.views.i18n import set_language
+from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from core import views as core_views

@@ -1,0 +1,50 @@
+"""English translations of the Chinese source strings (used by scripts/i18n.py)."""
+
+EN = {
+    "English": "English", "简体中文": "简体中文", "IP": "IP", "OpenAPI 文档": "OpenAPI documentation",
+    "灵工": "Linggong", "共享经济灵活用工服务平台": "Sharing-economy flexible employment platform",
+    "灵工 · 共享经济灵活用工服务平台": "Linggong · sharing-economy flexible employment platform",
+    "企业发布众包任务、支付服务费；灵工人员实名签约、承接任务、获得收入并由平台代理报税。":
+        "Enterprises publish crowdsourced tasks and pay service fees; gig workers verify, sign, take tasks and get paid, "
+        "with the platform filing their taxes.",
+    "企业端": "Enterprise portal", "灵工人员端（手机）": "Worker site (mobile)", "运营后台": "Operations",
+    "合作方 API": "Partner API", "入驻、充值、发布任务、付款、下载对账单与税务文件":
+        "Onboard, fund, publish tasks, pay, download statements and tax files",
+    "注册、实名认证、签约、接任务、查看收入与纳税": "Register, verify, sign, take tasks, see income and tax",
+    "审核、风控、对账、报税、档案、投诉": "Review, risk, reconciliation, tax filing, archives, complaints",
+    "企业用户登录": "Enterprise sign-in", "企业登录": "Enterprise sign-in", "登录名": "Login name", "密码": "Password",
+    "动态口令（已绑定时必填）": "One-time code (if an authenticator is bound)", "登录": "Sign in",
+    "还没有企业账户？": "No enterprise account yet?", "申请入驻": "Apply to join", "退出": "Sign out",
+    "切换": "Switch", "语言": "Language", "导航": "Navigation", "概览": "Overview", "首页": "Home",
+    "手机号登录 / 注册": "Sign in or register with your phone", "未注册的手机号验证后将自动注册。":
+        "A new number is registered once it is verified.", "手机号": "Mobile number", "短信验证码": "SMS code",
+    "获取验证码": "Get code", "您好": "Hello",
+    "演示环境：短信由沙箱发送，验证码可在运营后台“短信发件箱”中查看。":
+        "Demo: SMS goes to the sandbox; the code is shown here and in the operations SMS outbox.",
+    "灵工 Linggong · 运营后台": "Linggong · Operations", "灵工运营后台": "Linggong operations", "运营管理": "Operations",
+    "企业": "Enterprise", "企业ID": "Enterprise ID", "企业名称": "Company name", "统一社会信用代码": "Unified social credit code",
+    "申请中": "Applying", "已开户": "Active", "已冻结": "Suspended", "已注销": "Closed",
+    "创建时间": "Created", "更新时间": "Updated", "时间": "Time", "事件": "Event", "操作人": "Actor", "操作人ID": "Actor ID",
+    "对象类型": "Subject type", "对象ID": "Subject ID", "变更前": "Before", "变更后": "After", "审计记录": "Audit record",
+    "处理中": "In progress", "已完成": "Completed", "幂等记录": "Idempotency record", "平台签章证书": "Platform signing certificate",
+    "平台运营人员": "Platform staff", "企业用户": "Enterprise user", "灵工人员": "Gig worker",
+    "平台管理员": "Platform admin", "审核专员": "Reviewer", "财务专员": "Finance", "风控专员": "Risk officer",
+    "客服专员": "Support", "企业管理员": "Enterprise admin", "企业财务": "Enterprise finance", "企业经办人": "Enterprise operator",
+    "用户": "User", "用户类型": "User type", "角色": "Role", "所属企业": "Enterprise", "可登录运营后台": "Staff access",
+    "有效": "Active", "注册时间": "Joined", "邮箱": "E-mail", "姓名": "Name", "身份证号": "ID number",
+    "登录/注册": "Sign-in / registration", "签署确认": "Signature confirmation", "付款确认": "Payment confirmation",
+    "信息变更": "Account change", "短信发件箱": "SMS outbox", "模板": "Template", "内容": "Content", "通道": "Channel",
+    "发送时间": "Sent at", "出生日期": "Date of birth", "实名状态": "Verification", "实名时间": "Verified at",
+    "未实名": "Not verified", "已实名": "Verified", "认证未通过": "Verification failed",
+    "个体工商户（经营所得自行开票）": "Individual business (invoices its own business income)",
+    "已邀请": "Invited", "已注册": "Registered", "已签约": "Signed", "已解约": "Terminated", "签约时间": "Signed at",
+    "企业与灵工人员关系": "Enterprise–worker relationship", "企业承担": "Enterprise", "灵工人员承担": "Worker",
+    "交易前（确认付款时收取）": "Before (on confirmation)", "交易中（发放时收取）": "During (at disbursement)",
+    "交易后（按月出账）": "After (monthly statement)", "服务费率": "Fee rate", "每笔固定费（分）": "Fixed fee per order (fen)",
+    "每笔最低服务费（分）": "Minimum fee per order (fen)", "阶梯费率": "Fee tiers", "服务费承担方": "Fee borne by",
+    "计费时点": "Billing time", "税费承担方": "Tax borne by", "开通的付款通道": "Enabled payout channels",
+    "单笔限额（分）": "Per-payment limit (fen)", "每人每月限额（分）": "Per-worker monthly limit (fen)",
+    "企业每日限额（分）": "Daily enterprise limit (fen)", "需第二人复核的批次金额（分）": "Second approval above (fen)",
+    "发布任务需余额覆盖预算": "Balance must cover a task's budget", "企业配置项": "Enterprise configuration",
+    "灵工人员端": "Worker site", "用户与权限": "Users and permissions", "平台内核": "Platform kernel",
+}
