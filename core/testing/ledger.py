@@ -8,7 +8,7 @@
 
       @pytest.fixture(autouse=True)
       def _ledger_after_each_test(ledger_invariants):
-          yield
+          return
 - ``fund(merchant, amount_fen, now=...)``: credit a merchant's available balance from the custody bank, the way
   a matched top-up does, for tests that need money to spend.
 """
