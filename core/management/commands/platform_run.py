@@ -86,6 +86,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         self._wait_healthy(base_url)
+        if not options["no_worker"]:
+            from core.jobs import heartbeat
+
+            heartbeat.delay()  # goes through the broker: /healthz shows the worker's heartbeat once it has run it
         database = "PostgreSQL" if settings.USING_POSTGRES else f"SQLite ({settings.DATABASES['default']['NAME']})"
         broker = "Redis" if settings.REDIS_URL else "嵌入式文件队列 (var/broker)"
         self.stdout.write("\n".join([
