@@ -167,9 +167,8 @@ def task_invite(*, merchant, task_id: int, member_ids: list[int], actor, now,
             require_eligible(member=member, merchant=merchant)
             _require_not_on_task(task, member)
         except (WorkerNotEligible, AlreadyTaken) as error:
-            error.message = f"灵工人员 #{member_id}：{error.message}"
-            error.extra["member_id"] = member_id
-            raise
+            raise type(error)(f"灵工人员 #{member_id}：{error.message}",
+                              extra={**error.extra, "member_id": member_id}) from None
         assignment = _new_assignment(task, member, status=TaskAssignment.Status.INVITED, now=now,
                                      match_score=(scores or {}).get(member_id))
         audit.record(event="tasks.assignment.invited", now=now, actor=actor, subject=assignment,
@@ -243,8 +242,8 @@ def task_split(*, merchant, task_id: int, parts: list[PartData], actor, now) -> 
         try:
             require_eligible(member=member, merchant=merchant)
         except WorkerNotEligible as error:
-            error.message = f"第 {index} 个分包（人员 #{member.pk}）：{error.message}"
-            raise
+            raise WorkerNotEligible(f"第 {index} 个分包（人员 #{member.pk}）：{error.message}",
+                                    extra={**error.extra, "part": index}) from None
         cost += round_fen(quantity * task.unit_price_fen)
     committed = committed_fen(task)
     if committed + cost > task.budget_fen:
