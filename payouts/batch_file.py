@@ -14,6 +14,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from core import money
 from core.exceptions import DomainError, ValidationFailed
 from core.validators import validate_bank_card, validate_mobile, validate_resident_id
@@ -181,6 +183,7 @@ def parse_batch_file(content: bytes, *, filename: str, max_lines: int = MAX_LINE
     lines: list[BatchLine] = []
     errors: list[LineError] = []
     seen_orders: dict[str, int] = {}
+    today = timezone.localdate()
     for line_number, row in enumerate(rows, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -205,7 +208,7 @@ def parse_batch_file(content: bytes, *, filename: str, max_lines: int = MAX_LINE
             line_errors.append(LineError(line_number, "姓名", "不能为空"))
         elif len(name) > 50:
             line_errors.append(LineError(line_number, "姓名", "超过 50 个字符"))
-        resident = check("id_number", lambda t: validate_resident_id(t, field_label="身份证号"))
+        resident = check("id_number", lambda t: validate_resident_id(t, field_label="身份证号", today=today))
         phone = check("phone", lambda t: validate_mobile(t, field_label="手机号"))
         account_text = values.get("account", "")
         warnings: list[str] = []
