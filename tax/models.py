@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.models import TenantOwnedModel, TimeStampedModel
 
@@ -137,7 +137,7 @@ class TaxAccount(TimeStampedModel):
         return f"{self.member_id}/{self.entity_code}/{self.year}"
 
 
-class TaxPeriod(TimeStampedModel):
+class TaxPeriod(FSMModelMixin, TimeStampedModel):
     """税款所属期 (a month) of one operating entity: OPEN → FILED; a reversal after filing opens a 更正."""
 
     class Status(models.TextChoices):

@@ -22,6 +22,16 @@ def make_member(*, name="张三", business=False, verified=True):
     return member
 
 
+def ensure_rule_sets():
+    """The rule sets are data from a migration; a transactional test's flush removes them, so reload when missing."""
+    import importlib
+
+    from django.apps import apps
+
+    if not TaxRuleSet.objects.exists():
+        importlib.import_module("tax.migrations.0002_rule_sets").load(apps, None)
+
+
 @pytest.fixture
 def member(db):
     return make_member()
