@@ -56,7 +56,7 @@ def tax_period_file(*, year: int, month: int, now, entity_code: str | None = Non
     year_rows = list(Withholding.objects.filter(entity_code=entity_code, member_id__in=member_ids,
                                                 liability_date__year=year, liability_date__month__lte=month,
                                                 route__in=selectors.LABOR_ROUTES).order_by("liability_date", "id"))
-    label = f"{period.label}{'（第%d版更正）' % version if correction else ''}"
+    label = f"{period.label}（第{version}版更正）" if correction else period.label
     builders = {
         TaxReturn.Kind.IIT: lambda: exports.iit_return(period=period, rows=rows, year_rows=year_rows, label=label),
         TaxReturn.Kind.VAT: lambda: exports.vat_return(period=period, rows=rows, label=label),
