@@ -1,0 +1,62 @@
+from django.urls import path
+
+from merchants import api, views
+
+enterprise_urlpatterns = [
+    path("guide/", views.guide, name="merchants-guide"),
+    path("apply/", views.apply_start, name="merchants-apply"),
+    path("apply/company/", views.apply_company, name="merchants-apply-company"),
+    path("apply/business/", views.apply_business, name="merchants-apply-business"),
+    path("apply/licence/", views.apply_licence, name="merchants-apply-licence"),
+    path("apply/submit/", views.apply_submit, name="merchants-apply-submit"),
+    path("apply/status/", views.apply_status, name="merchants-apply-status"),
+    path("documents/<int:document_id>/", views.document_download, name="merchants-document"),
+    path("agreement/", views.agreement, name="merchants-agreement"),
+    path("agreement/preview.pdf", views.agreement_preview, name="merchants-agreement-preview"),
+    path("agreement/code/", views.agreement_send_code, name="merchants-agreement-code"),
+    path("agreement/sign/", views.agreement_sign, name="merchants-agreement-sign"),
+    path("agreements/<int:agreement_id>/pdf/", views.agreement_pdf, name="merchants-agreement-pdf"),
+    path("account/", views.account, name="merchants-account"),
+    path("account/change/", views.account_change, name="merchants-account-change"),
+    path("account/close/", views.account_close, name="merchants-account-close"),
+    path("staff/", views.staff, name="merchants-staff"),
+    path("staff/<int:user_id>/deactivate/", views.staff_deactivate, name="merchants-staff-deactivate"),
+    path("invite/<str:token>/", views.invite_accept, name="merchants-invite"),
+    path("api-keys/", views.api_keys, name="merchants-api-keys"),
+    path("api-keys/<str:key_id>/revoke/", views.api_key_revoke, name="merchants-api-key-revoke"),
+]
+
+api_urlpatterns = [
+    path("merchant/", api.MerchantProfileView.as_view(), name="merchants-profile"),
+    path("merchant/configuration/", api.MerchantConfigurationView.as_view(), name="merchants-configuration"),
+    path("merchant/agreements/", api.AgreementListView.as_view(), name="merchants-agreements"),
+    path("merchant/agreements/<int:agreement_id>/pdf/", api.AgreementPdfView.as_view(),
+         name="merchants-agreement-pdf"),
+]
+
+enterprise_nav = [
+    (5, "入驻申请", "enterprise:merchants-apply-status"),
+    (80, "企业账户", "enterprise:merchants-account"),
+    (81, "服务协议", "enterprise:merchants-agreement"),
+    (82, "员工管理", "enterprise:merchants-staff"),
+    (83, "API 密钥", "enterprise:merchants-api-keys"),
+    (99, "操作指南", "enterprise:merchants-guide"),
+]
+
+
+def enterprise_home_cards(request) -> list[dict]:
+    from merchants.models import Merchant
+
+    merchant = getattr(request, "merchant", None)
+    if merchant is None:
+        return []
+    notes = {
+        Merchant.Status.APPLYING: "入驻申请办理中：请在“入驻申请”查看进度",
+        Merchant.Status.REJECTED: "入驻申请未通过，原因见“入驻申请”",
+        Merchant.Status.APPROVED: "审核已通过：请在“服务协议”签署",
+        Merchant.Status.SIGNED: "已签约，正在开户",
+        Merchant.Status.ACTIVE: "账户已开通",
+        Merchant.Status.SUSPENDED: "账户已冻结，请联系客服",
+        Merchant.Status.CLOSED: "账户已注销",
+    }
+    return [{"label": "入驻状态", "value": merchant.get_status_display(), "note": notes.get(merchant.status, "")}]
