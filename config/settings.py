@@ -270,6 +270,7 @@ STORAGES = {
 # --- REST framework ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "merchants.api_auth.MerchantSignatureAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -303,3 +304,14 @@ LOGGING = {
 PLATFORM_NAME = "灵工"
 PLATFORM_LEGAL_NAME = os.environ.get("LINGGONG_PLATFORM_LEGAL_NAME", "灵工共享经济服务（天津）有限公司")
 PLATFORM_USCC = os.environ.get("LINGGONG_PLATFORM_USCC", "91120116MA05XXXX0J")
+
+# --- Payment channels (payouts/channels) ----------------------------------------------------------------------
+# The channel sandbox runs as its own process (`manage.py channel_sandbox --port 8765`, started by `make run`);
+# it calls the platform back at CHANNEL_CALLBACK_BASE_URL. Messages are signed with keys derived from the secret.
+CHANNEL_SANDBOX_URL = os.environ.get("LINGGONG_CHANNEL_SANDBOX_URL", "http://127.0.0.1:8765")
+CHANNEL_CALLBACK_BASE_URL = os.environ.get("LINGGONG_CHANNEL_CALLBACK_BASE_URL", SITE_URL)
+CHANNEL_SANDBOX_SECRET = os.environ.get("LINGGONG_CHANNEL_SANDBOX_SECRET", "linggong-sandbox-channel-secret")
+CHANNEL_TIMEOUT_SECONDS = float(os.environ.get("LINGGONG_CHANNEL_TIMEOUT_SECONDS", "5"))
+# The custody (备付金) account enterprises pay into; each enterprise gets a virtual sub-account number under it.
+CUSTODY_BANK_NAME = os.environ.get("LINGGONG_CUSTODY_BANK_NAME", "招商银行天津分行营业部")
+CUSTODY_ACCOUNT_PREFIX = os.environ.get("LINGGONG_CUSTODY_ACCOUNT_PREFIX", "12290866")
