@@ -68,9 +68,9 @@ class Member(FSMModelMixin, TimeStampedModel):
 
     @transition(field=verification_status, source=[Verification.UNVERIFIED, Verification.FAILED],
                 target=Verification.VERIFIED)
-    def mark_verified(self, *, at, method: str) -> None:
+    def mark_verified(self, *, at, via: str) -> None:
         self.verified_at = at
-        self.verification_method = method
+        self.verification_method = via
         self.failure_reason = ""
 
     @transition(field=verification_status, source=[Verification.UNVERIFIED, Verification.FAILED],

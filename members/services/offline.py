@@ -82,7 +82,7 @@ def member_register_offline(*, merchant, name: str, id_number: str, phone: str, 
             if not member.is_verified:
                 member.set_identity(name=name, id_number=resident.number)
                 member.birth_date = resident.birth_date
-                member.mark_verified(at=now, method=Member.Method.OFFLINE)
+                member.mark_verified(at=now, via=Member.Method.OFFLINE)
                 member.save()
                 if not user.full_name:
                     user.full_name = name

@@ -105,7 +105,7 @@ def member_verify(*, user, name: str, id_number: str, bank_card: str, now: dt.da
             attempt.save()
             member.set_identity(name=name, id_number=resident.number)
             member.birth_date = resident.birth_date
-            member.mark_verified(at=now, method=(Member.Method.FOUR_FACTOR if factors == 4
+            member.mark_verified(at=now, via=(Member.Method.FOUR_FACTOR if factors == 4
                                                  else Member.Method.THREE_FACTOR))
             member.save()
             user.full_name = name
