@@ -12,6 +12,8 @@ BEAT_SCHEDULE = {
     "core.audit_verify": {"task": "core.audit_verify", "schedule": crontab(hour=2, minute=10)},
     # Every entry balances and every cached balance equals its postings; a break is logged as an error.
     "ledger.check": {"task": "ledger.check", "schedule": crontab(hour=2, minute=20)},
+    # Incoming transfers the bank's notices missed are picked up from its statement (today and yesterday), hourly.
+    "payouts.statement_pull": {"task": "payouts.statement_pull", "schedule": crontab(minute=7)},
     # Last month's 扣缴申报 / 代办申报 (due by the 15th) and any pending 更正, on the 1st of each month.
     "tax.month_end": {"task": "tax.month_end", "schedule": crontab(day_of_month=1, hour=3, minute=0)},
     # Last quarter's platform report (Decree 810: within the month after the quarter), on the 1st of Jan/Apr/Jul/Oct.

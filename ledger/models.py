@@ -64,7 +64,7 @@ ACCOUNT_RULES: dict[str, tuple[str, bool]] = {
     AccountKind.TAX_PAYABLE_SURCHARGE: (Side.CREDIT, False),
     AccountKind.CHANNEL_CLEARING: (Side.DEBIT, True),
     AccountKind.CUSTODY_BANK: (Side.DEBIT, True),
-    AccountKind.SUSPENSE: (Side.CREDIT, True),
+    AccountKind.SUSPENSE: (Side.CREDIT, False),
 }
 
 

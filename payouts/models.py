@@ -1,1 +1,0 @@
-"""付款与发放 models (filled by its issue)."""

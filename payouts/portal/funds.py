@@ -1,0 +1,44 @@
+"""企业资金 /enterprise/funds/: balance, top-up instructions with the virtual account, movements and a daily chart."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.permissions import enterprise_required
+from core.money import format_cny
+from ledger import selectors as ledger_selectors
+from payouts.selectors import funds_overview
+
+KIND_LABELS = {
+    "funding.incoming": "充值入账", "funding.claim": "充值入账（人工认领）", "payout.freeze": "付款冻结",
+    "payout.release": "付款解冻", "test.fund": "充值",
+}
+
+
+def _chart(daily, width: int = 640, height: int = 160) -> dict:
+    """An SVG polyline of end-of-day balances (no JavaScript; integer fen scaled to pixels)."""
+    values = [d.balance_fen for d in daily]
+    top = max(values + [1])
+    step = width / max(1, len(values) - 1)
+    points = " ".join(f"{round(i * step, 1)},{round(height - 8 - (v * (height - 16) / top), 1)}"
+                      for i, v in enumerate(values))
+    return {"points": points, "width": width, "height": height, "max": format_cny(top),
+            "first": daily[0].date if daily else None, "last": daily[-1].date if daily else None}
+
+
+@enterprise_required("view")
+def funds(request):
+    merchant = request.merchant
+    today = timezone.localdate()
+    overview = funds_overview(merchant=merchant, today=today)
+    page = Paginator(ledger_selectors.account_statement(merchant=merchant), 20).get_page(request.GET.get("page"))
+    rows = [{"posted_at": p.posted_at, "label": KIND_LABELS.get(p.entry.kind, p.entry.memo or p.entry.kind),
+             "memo": p.entry.memo, "change_fen": p.change_fen, "balance_after_fen": p.balance_after_fen}
+            for p in page.object_list]
+    return render(request, "payouts/funds.html", {
+        "overview": overview, "page": page, "rows": rows, "chart": _chart(overview.daily),
+        "custody_bank_name": settings.CUSTODY_BANK_NAME, "custody_account_name": settings.PLATFORM_LEGAL_NAME,
+    })

@@ -1,0 +1,8 @@
+"""Reads of payouts, one module per area; this package re-exports them."""
+
+from payouts.selectors.funding import (  # noqa: F401
+    funds_overview,
+    incoming_transfer_list,
+    topup_account_get,
+    unmatched_transfer_queue,
+)

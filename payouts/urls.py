@@ -1,0 +1,26 @@
+from django.urls import path
+
+from payouts import callbacks
+from payouts.portal import funds
+
+enterprise_urlpatterns = [
+    path("funds/", funds.funds, name="payouts-funds"),
+]
+
+public_urlpatterns = [
+    path("callbacks/bank/incoming", callbacks.bank_incoming, name="payouts-callback-bank-incoming"),
+    path("callbacks/<str:channel>/payouts", callbacks.payout_notification, name="payouts-callback-payouts"),
+]
+
+enterprise_nav = [(60, "资金账户", "enterprise:payouts-funds")]
+
+
+def enterprise_home_cards(request) -> list[dict]:
+    from core.money import format_cny
+    from ledger.selectors import merchant_available_fen, merchant_frozen_fen
+
+    merchant = getattr(request, "merchant", None)
+    if merchant is None:
+        return []
+    return [{"label": "可用余额", "value": format_cny(merchant_available_fen(merchant=merchant)),
+             "note": f"冻结 {format_cny(merchant_frozen_fen(merchant=merchant))}"}]
