@@ -238,6 +238,7 @@ def merchant_application_submit(*, application: MerchantApplication, actor, now,
 
     Raises ApplicationNotEditable, ApplicationIncomplete, VerificationFailed, VerificationUnavailable.
     """
+    application = MerchantApplication.objects.select_related("merchant").get(pk=application.pk)
     _require_editable(application)
     missing = missing_fields(application)
     if missing:
