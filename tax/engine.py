@@ -122,7 +122,9 @@ def bracket(table: list, amount: Decimal) -> tuple[Decimal, int]:
 
 def _y(fen: int | Decimal) -> str:
     if isinstance(fen, Decimal):
-        return f"{(fen / 100).quantize(Decimal('0.0001')).normalize():f}"
+        value = fen / 100
+        cents = value.quantize(Decimal("0.01"))
+        return f"{cents:f}" if value == cents else f"{value.quantize(Decimal('0.0001')):f}"
     return format_yuan(fen)
 
 
@@ -242,21 +244,24 @@ def vat_month(gross_fen: int, prior: PriorState, params: dict, options: Options,
     v = params["vat"]
     rate = Decimal(v["levy_rate"])
     total = prior.month_gross_fen + gross_fen
-    comparator = "≤" if v["threshold_comparator"] == "le" else "<"
-    threshold_text = f"起征点 {_y(int(v['threshold_monthly_fen']))}（{comparator} 免征）"
+    threshold = _y(int(v["threshold_monthly_fen"]))
+    if v["threshold_comparator"] == "le":
+        under, over, threshold_text = "不超过", "超过", f"免税标准 {threshold}（含本数）"
+    else:
+        under, over, threshold_text = "未达到", "达到", f"起征点 {threshold}"
     base_text = "含税 ÷ (1 + 征收率)" if options.vat_threshold_base == BASE_VAT_EXCLUSIVE else "含税金额"
     inputs = {"gross_fen": gross_fen, "month_gross_fen": total, "month_vat_withheld_fen": prior.month_vat_fen,
               "threshold_fen": int(v["threshold_monthly_fen"]), "comparator": v["threshold_comparator"],
               "threshold_base": options.vat_threshold_base}
     if vat_exempt(total, params, options):
         tax = max(0, 0 - prior.month_vat_fen)
-        return Line(VAT, LABELS[VAT], tax, f"本月合计 {_y(total)}（按{base_text}比较）未超过{threshold_text}，免征",
+        return Line(VAT, LABELS[VAT], tax, f"本月合计 {_y(total)}（按{base_text}比较）{under}{threshold_text}，免征",
                     inputs, rate=str(rate), base_fen=total, cumulative_fen=0, rule_set=rule_set)
     sales = Decimal(total) / (1 + rate)
     month_vat = round_fen(Decimal(total) * rate / (1 + rate))
     tax = max(0, month_vat - prior.month_vat_fen)
     return Line(VAT, LABELS[VAT], tax,
-                f"本月合计 {_y(total)} 达到{threshold_text}，全额计税：销售额 {_y(sales)} × {rate} = {_y(month_vat)}；"
+                f"本月合计 {_y(total)} {over}{threshold_text}，全额计税：销售额 {_y(sales)} × {rate} = {_y(month_vat)}；"
                 f"本次 = {_y(month_vat)} − 本月已代征 {_y(prior.month_vat_fen)} = {_y(tax)}",
                 inputs, rate=str(rate), base_fen=round_fen(sales), cumulative_fen=month_vat, rule_set=rule_set)
 
