@@ -13,7 +13,7 @@ from core.testing.factories import WorkerUserFactory
 from members import services
 from members.exceptions import AlreadySigned, NotVerified
 from members.models import Agreement, MemberMerchant
-from members.selectors import worker_eligibility
+from members.selectors import member_for_user, worker_eligibility
 from tests.members.conftest import GOOD_CARD, good_id, sign_code
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def ready(merchant, worker_user, now):
     merchant.name = "天津快送同城配送有限公司"
     merchant.save()
     services.member_verify(user=worker_user, name="张伟", id_number=good_id(11), bank_card=GOOD_CARD, now=now)
-    member = worker_user.member
+    member = member_for_user(user=worker_user)
     relationship = MemberMerchant.objects.create(merchant=merchant, member=member, status=MemberMerchant.Status.VERIFIED)
     return relationship
 
@@ -52,7 +52,7 @@ class TestSign:
         assert agreement.template_version == "cooperation-v1" and agreement.unsigned_sha256 != agreement.sha256
         ready.refresh_from_db()
         assert ready.status == MemberMerchant.Status.SIGNED and ready.signed_at == now
-        assert worker_eligibility(member=worker_user.member, merchant=merchant).ok
+        assert worker_eligibility(member=member_for_user(user=worker_user), merchant=merchant).ok
         assert AuditRecord.objects.filter(event="members.agreement.signed", subject_id=str(agreement.pk)).exists()
 
     def test_signing_twice_is_refused_precisely(self, ready, worker_user, now):
