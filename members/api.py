@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from accounts.models import User
 from accounts.permissions import IsEnterpriseStaff
 from core.api import idempotent
 from members import selectors, services
@@ -88,6 +89,12 @@ def worker_data(relationship: MemberMerchant) -> dict:
     }
 
 
+def _actor(request):
+    """The staff user behind a session request; None for an API key (the key is named by the request's audit)."""
+    user = request.user
+    return user if isinstance(user, User) else None
+
+
 class WorkerListCreateView(GenericAPIView):
     permission_classes = [IsEnterpriseStaff]
     serializer_class = WorkerSerializer
@@ -112,7 +119,7 @@ class WorkerListCreateView(GenericAPIView):
     def post(self, request):
         data = WorkerInviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        relationship = services.worker_invite(merchant=request.merchant, actor=request.user, now=timezone.now(),
+        relationship = services.worker_invite(merchant=request.merchant, actor=_actor(request), now=timezone.now(),
                                               source=MemberMerchant.Source.API, **data.validated_data)
         return Response(worker_data(relationship), status=201)
 
