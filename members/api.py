@@ -80,6 +80,10 @@ def signing_data(relationship: MemberMerchant) -> dict:
 
 
 def worker_data(relationship: MemberMerchant) -> dict:
+    return WorkerSerializer(_worker_dict(relationship)).data
+
+
+def _worker_dict(relationship: MemberMerchant) -> dict:
     return {
         "id": relationship.pk, "status": relationship.status, "status_display": relationship.get_status_display(),
         "name": relationship.invite_name_masked, "phone": relationship.invite_phone_masked,
@@ -140,7 +144,7 @@ class WorkerVerificationView(GenericAPIView):
     @extend_schema(summary="查询实名认证结果", tags=["workers"], responses={200: VerificationSerializer, 404: ERROR})
     def get(self, request, worker_id: int):
         relationship = selectors.relationship_get(merchant=request.merchant, relationship_id=worker_id)
-        return Response(verification_data(relationship))
+        return Response(VerificationSerializer(verification_data(relationship)).data)
 
 
 class WorkerSigningView(GenericAPIView):
@@ -150,7 +154,7 @@ class WorkerSigningView(GenericAPIView):
     @extend_schema(summary="查询签约链接与签约状态", tags=["workers"], responses={200: SigningSerializer, 404: ERROR})
     def get(self, request, worker_id: int):
         relationship = selectors.relationship_get(merchant=request.merchant, relationship_id=worker_id)
-        return Response(signing_data(relationship))
+        return Response(SigningSerializer(signing_data(relationship)).data)
 
 
 class WorkerAgreementView(GenericAPIView):
