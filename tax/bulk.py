@@ -1,0 +1,233 @@
+"""The tax engine for many payments at once (a payout batch): the same arithmetic as ``tax.services``, set-based.
+
+``tax_quote_many`` and ``tax_withhold_many`` give, for each payment, exactly what calling ``tax_quote`` /
+``tax_withhold`` one payment after another in the given order would give: payments of the same worker are
+computed in order, each on the state left by the one before (the cumulative IIT and the month's VAT). What
+changes is the number of queries: the rule set and settings are read once, every worker's prior state comes from
+two grouped queries, the withholding rows are inserted with ``bulk_create`` and the cumulative state rows are
+locked in one statement (ascending pk, the order ``tax.services.account_for_update`` uses) and updated from
+the computed totals.
+
+Written by the payouts side for payout batches (100,000 lines must quote and confirm in seconds); the per-payment
+services stay the reference, and ``tests/payouts/orders`` checks both agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from tax import engine, selectors
+from tax.exceptions import MemberNotVerified, PaymentRefConflict, PeriodLocked
+from tax.models import TaxAccount, TaxPeriod, TaxSettings, Withholding
+from tax.services import Quote, _quote, _validate, compute_payment, period_for_share
+
+
+@dataclass(frozen=True)
+class PaymentItem:
+    member: object  # members.Member
+    payment_ref: str = ""
+    gross_fen: int | None = None
+    net_fen: int | None = None
+
+
+def prior_states(*, member_ids, entity_code: str, on: dt.date) -> dict[int, engine.PriorState]:
+    """``tax.selectors.prior_state`` for many workers at once (two grouped queries per 5,000 workers)."""
+    states: dict[int, engine.PriorState] = {}
+    ids = sorted(set(member_ids))
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        rows = Withholding.objects.filter(member_id__in=chunk, route__in=selectors.LABOR_ROUTES)
+        month = (rows.filter(liability_date__year=on.year, liability_date__month=on.month).values("member_id")
+                 .annotate(gross=Sum("gross_fen"), vat=Sum("vat_fen"), urban=Sum("urban_fen"),
+                           education=Sum("education_fen"), local=Sum("local_education_fen")).order_by("member_id"))
+        for row in month:
+            states[row["member_id"]] = engine.PriorState(
+                month_gross_fen=row["gross"] or 0, month_vat_fen=row["vat"] or 0,
+                month_surcharges_fen={engine.URBAN: row["urban"] or 0, engine.EDUCATION: row["education"] or 0,
+                                      engine.LOCAL_EDUCATION: row["local"] or 0})
+        by_month = (rows.filter(entity_code=entity_code, liability_date__year=on.year)
+                    .values("member_id", "liability_date__month")
+                    .annotate(income=Sum("iit_income_fen"), iit=Sum("iit_fen"))
+                    .order_by("member_id", "liability_date__month"))
+        for row in by_month:
+            state = states.setdefault(row["member_id"], engine.PriorState(month_surcharges_fen={}))
+            state.iit_income_by_month[row["liability_date__month"]] = row["income"]
+            state.iit_withheld_by_month[row["liability_date__month"]] = row["iit"]
+    return states
+
+
+def _advance(state: engine.PriorState, computation: engine.Computation, month: int) -> None:
+    """The state after a payment (what ``prior_state`` would read once its withholding row exists)."""
+    if computation.route not in selectors.LABOR_ROUTES:
+        return
+    state.month_gross_fen += computation.gross_fen
+    state.month_vat_fen += computation.amount(engine.VAT)
+    for kind in engine.SURCHARGE_KINDS:
+        state.month_surcharges_fen[kind] = state.month_surcharges_fen.get(kind, 0) + computation.amount(kind)
+    state.iit_income_by_month[month] = state.iit_income_by_month.get(month, 0) + computation.iit_income_fen
+    state.iit_withheld_by_month[month] = state.iit_withheld_by_month.get(month, 0) + computation.amount(engine.IIT)
+
+
+def _compute_all(items, *, bearer: str, liability_date: dt.date, settings_row: TaxSettings, states=None):
+    for item in items:
+        _validate(gross_fen=item.gross_fen, net_fen=item.net_fen, bearer=bearer)
+    if states is None:
+        states = {}
+    missing = {item.member.pk for item in items} - set(states)
+    if missing:
+        states.update(prior_states(member_ids=missing, entity_code=settings_row.entity_code, on=liability_date))
+    results = []
+    for item in items:
+        state = states.setdefault(item.member.pk, engine.PriorState(month_surcharges_fen={}))
+        rule_set, options, computation = compute_payment(
+            member=item.member, gross_fen=item.gross_fen, net_fen=item.net_fen, liability_date=liability_date,
+            prior=state, settings_row=settings_row)
+        _advance(state, computation, liability_date.month)
+        results.append((rule_set, options, computation))
+    return results
+
+
+def tax_quote_many(*, items: list[PaymentItem], bearer: str, liability_date: dt.date, now,
+                   states: dict | None = None) -> list[Quote]:
+    """Quotes for ``items`` in order, each on the state left by the previous payments of the same worker. No writes.
+
+    Pass the same ``states`` dict to successive calls to quote a long list in chunks as if it were one.
+
+    Raises TaxAmountInvalid, NoRuleSet.
+    """
+    settings_row = selectors.tax_settings()
+    return [_quote(rule_set=rule_set, options=options, computation=computation, bearer=bearer,
+                   liability_date=liability_date)
+            for rule_set, options, computation in _compute_all(items, bearer=bearer, liability_date=liability_date,
+                                                                 settings_row=settings_row, states=states)]
+
+
+def _accounts_for_update(*, member_ids, entity_code: str, year: int) -> dict[int, TaxAccount]:
+    ids = sorted(set(member_ids))
+    existing = set(TaxAccount.objects.filter(member_id__in=ids, entity_code=entity_code, year=year)
+                   .values_list("member_id", flat=True))
+    missing = [TaxAccount(member_id=m, entity_code=entity_code, year=year) for m in ids if m not in existing]
+    if missing:
+        TaxAccount.objects.bulk_create(missing, batch_size=2000, ignore_conflicts=True)
+    accounts: dict[int, TaxAccount] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        for account in (TaxAccount.objects.select_for_update()
+                        .filter(member_id__in=chunk, entity_code=entity_code, year=year).order_by("pk")):
+            accounts[account.member_id] = account
+    return accounts
+
+
+@transaction.atomic
+def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liability_date: dt.date, now,
+                      actor=None) -> list[Withholding]:
+    """``tax_withhold`` for many payments in one transaction. Items whose payment_ref is already withheld (with the
+    same figures) return the existing row; a ref withheld with other figures raises PaymentRefConflict.
+
+    Raises TaxAmountInvalid, MemberNotVerified, NoRuleSet, PeriodLocked, PaymentRefConflict.
+    """
+    from core import audit
+
+    if not items:
+        return []
+    for item in items:
+        if not item.member.is_verified:
+            raise MemberNotVerified("该灵工人员尚未完成实名认证，不能计算代扣税费；请先完成实名认证",
+                                    extra={"member_id": item.member.pk})
+    settings_row = selectors.tax_settings()
+    entity = settings_row.entity_code
+    accounts = _accounts_for_update(member_ids=[item.member.pk for item in items], entity_code=entity,
+                                    year=liability_date.year)
+    existing: dict[str, Withholding] = {}
+    refs = [item.payment_ref for item in items]
+    for start in range(0, len(refs), 5000):
+        for row in Withholding.objects.filter(merchant=merchant, kind=Withholding.Kind.PAYMENT,
+                                              payment_ref__in=refs[start:start + 5000]):
+            existing[row.payment_ref] = row
+    todo = []
+    for item in items:
+        row = existing.get(item.payment_ref)
+        if row is None:
+            todo.append(item)
+            continue
+        requested = row.options.get("requested", {})
+        if (row.member_id != item.member.pk or row.liability_date != liability_date
+                or requested.get("gross_fen") != item.gross_fen or requested.get("net_fen") != item.net_fen):
+            raise PaymentRefConflict(f"付款单 {item.payment_ref} 已按不同的人员、日期或金额计算过代扣税费",
+                                     extra={"payment_ref": item.payment_ref})
+    if todo:
+        period = period_for_share(entity_code=entity, year=liability_date.year, month=liability_date.month)
+        if period.is_locked:
+            raise PeriodLocked(f"{period.label}的税款已申报，所属期已锁定；请以当前月份作为纳税义务发生日重新计算",
+                               extra={"period": period.label})
+        rows = []
+        for item, (rule_set, options, computation) in zip(
+                todo, _compute_all(todo, bearer=bearer, liability_date=liability_date, settings_row=settings_row),
+                strict=True):
+            rows.append(Withholding(
+                merchant=merchant, member_id=item.member.pk, account=accounts[item.member.pk], period=period,
+                payment_ref=item.payment_ref, kind=Withholding.Kind.PAYMENT, entity_code=entity,
+                liability_date=liability_date, rule_set=rule_set, route=computation.route, bearer=bearer,
+                gross_fen=computation.gross_fen, iit_income_fen=computation.iit_income_fen,
+                iit_fen=computation.amount(engine.IIT), vat_fen=computation.amount(engine.VAT),
+                urban_fen=computation.amount(engine.URBAN), education_fen=computation.amount(engine.EDUCATION),
+                local_education_fen=computation.amount(engine.LOCAL_EDUCATION), net_fen=computation.net_fen,
+                lines=[line.as_dict() for line in computation.lines],
+                options=options.as_dict() | {"requested": {"gross_fen": item.gross_fen, "net_fen": item.net_fen}},
+                computed_at=now))
+        try:
+            with transaction.atomic():
+                Withholding.objects.bulk_create(rows, batch_size=2000)
+        except IntegrityError:
+            raise PaymentRefConflict("部分付款单已由另一请求计算过代扣税费，请刷新后重试") from None
+        _refresh_accounts([accounts[item.member.pk] for item in todo])
+        for row in rows:
+            existing[row.payment_ref] = row
+        audit.record(event="tax.withholding.created_many", now=now, actor=actor, merchant=merchant,
+                     subject_type="tax.withholding", subject_id=str(rows[0].pk),
+                     after={"count": len(rows), "gross_fen": sum(r.gross_fen for r in rows),
+                            "tax_fen": sum(r.iit_fen + r.vat_fen + r.urban_fen + r.education_fen
+                                           + r.local_education_fen for r in rows)})
+    return [existing[item.payment_ref] for item in items]
+
+
+def _refresh_accounts(accounts: list[TaxAccount]) -> None:
+    """Recompute the cached figures of the accounts from their rows (grouped queries, one UPDATE per 1,000)."""
+    unique = {account.pk: account for account in accounts}
+    ids = sorted(unique)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        rows = Withholding.objects.filter(account_id__in=chunk)
+        totals = {r["account_id"]: r for r in rows.values("account_id").annotate(
+            gross=Sum("gross_fen"), iit=Sum("iit_fen"), vat=Sum("vat_fen"), urban=Sum("urban_fen"),
+            education=Sum("education_fen"), local=Sum("local_education_fen")).order_by("account_id")}
+        months: dict[int, set[int]] = defaultdict(set)
+        for r in (rows.values("account_id", "liability_date__month").annotate(income=Sum("iit_income_fen"))
+                  .order_by("account_id")):
+            if r["income"] > 0:
+                months[r["account_id"]].add(r["liability_date__month"])
+        changed = []
+        for pk in chunk:
+            account, t = unique[pk], totals.get(pk)
+            if t is None:
+                continue
+            with_income = months.get(pk, set())
+            last = max(with_income) if with_income else None
+            account.income_fen = t["gross"] or 0
+            account.iit_fen = t["iit"] or 0
+            account.vat_fen = t["vat"] or 0
+            account.surcharges_fen = (t["urban"] or 0) + (t["education"] or 0) + (t["local"] or 0)
+            account.last_month = last
+            account.consecutive_months = len(engine.consecutive_months(with_income, last)) if last else 0
+            account.version += 1
+            changed.append(account)
+        TaxAccount.objects.bulk_update(changed, ["income_fen", "iit_fen", "vat_fen", "surcharges_fen", "last_month",
+                                                 "consecutive_months", "version"], batch_size=1000)
+
+
+__all__ = ["PaymentItem", "TaxPeriod", "prior_states", "tax_quote_many", "tax_withhold_many"]
