@@ -24,7 +24,7 @@ from django.db.models import Sum
 from tax import engine, selectors
 from tax.exceptions import MemberNotVerified, PaymentRefConflict, PeriodLocked
 from tax.models import TaxAccount, TaxPeriod, TaxSettings, Withholding
-from tax.services import Quote, _quote, _validate, compute_payment, period_for_share
+from tax.services import Quote, _get_or_create, _quote, _validate, compute_payment
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,19 @@ def tax_quote_many(*, items: list[PaymentItem], bearer: str, liability_date: dt.
                                                                  settings_row=settings_row, states=states)]
 
 
+def _period_for_share(*, entity_code: str, year: int, month: int) -> TaxPeriod:
+    """``tax.services.period_for_share`` without ``refresh_from_db`` (which django-fsm refuses on the protected
+    status when the row was created by a concurrent transaction): share-lock, then read the row afresh."""
+    from django.db import connection
+
+    period = _get_or_create(TaxPeriod, entity_code=entity_code, year=year, month=month)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {TaxPeriod._meta.db_table} WHERE id = %s FOR SHARE", [period.pk])
+        period = TaxPeriod.objects.get(pk=period.pk)
+    return period
+
+
 def _accounts_for_update(*, member_ids, entity_code: str, year: int) -> dict[int, TaxAccount]:
     ids = sorted(set(member_ids))
     existing = set(TaxAccount.objects.filter(member_id__in=ids, entity_code=entity_code, year=year)
@@ -161,7 +174,7 @@ def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liabil
             raise PaymentRefConflict(f"付款单 {item.payment_ref} 已按不同的人员、日期或金额计算过代扣税费",
                                      extra={"payment_ref": item.payment_ref})
     if todo:
-        period = period_for_share(entity_code=entity, year=liability_date.year, month=liability_date.month)
+        period = _period_for_share(entity_code=entity, year=liability_date.year, month=liability_date.month)
         if period.is_locked:
             raise PeriodLocked(f"{period.label}的税款已申报，所属期已锁定；请以当前月份作为纳税义务发生日重新计算",
                                extra={"period": period.label})

@@ -22,6 +22,7 @@ from django.utils import timezone
 from core import audit
 from core.jobs import enqueue_on_commit
 from core.pii import blind_index, mask_name
+from ledger.locks import accounts_for_update
 from ledger.models import AccountKind
 from ledger.selectors import merchant_account
 from ledger.services import EntrySpec, entries_post
@@ -340,6 +341,9 @@ def payout_batch_confirm_verified(*, merchant, batch_id: int, actor, now) -> Pay
     else:
         raise BatchStateInvalid(f"批次状态为“{batch.get_status_display()}”，不能确认")
 
+    available = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_AVAILABLE)
+    frozen = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_FROZEN)
+    accounts_for_update([available.pk, frozen.pk])  # before anything audits (see payouts.services.orders)
     liability_date = timezone.localdate(now)
     ids = list(PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).order_by("line_no", "id")
                .values_list("id", flat=True))
@@ -351,8 +355,6 @@ def payout_batch_confirm_verified(*, merchant, batch_id: int, actor, now) -> Pay
     PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).update(
         status=PayoutOrder.Status.CONFIRMED, confirmed_at=now, updated_at=now)
     _totals(batch)
-    available = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_AVAILABLE)
-    frozen = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_FROZEN)
     entries_post(entries=[EntrySpec(kind=FREEZE_KIND, ref=batch, merchant=merchant, memo=f"批量付款冻结 {batch.batch_no}",
                                     lines=[(available, batch.freeze_fen), (frozen, -batch.freeze_fen)])], now=now)
     batch.confirm(by=actor, at=now, approver=approver)

@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core import audit
@@ -188,7 +188,6 @@ def payout_orders_dispatch(*, order_ids, now=None, workers: int = IN_FLIGHT_WORK
     if not to_send:
         return {"sent": 0}
     results = _submit_all(to_send, workers=workers)
-    close_old_connections()
     summary = _record_submit_results(results=results, now=timezone.now() if now is None else now)
     return {"sent": len(to_send), **summary}
 

@@ -1,6 +1,7 @@
 """企业付款: single payout orders (portal and API) — create, quote, confirm, cancel.
 
-Lock order (STYLE.md): merchant → batch → order → payable work → tax account → ledger account, each by pk.
+Lock order (STYLE.md): merchant → batch → order → payable work → ledger account → tax account → the audit log's
+lock, each by pk. (The audit log holds one lock to the end of the transaction, so it comes last everywhere.)
 Confirmation withholds the tax and freezes the funds in one transaction: if the balance does not cover it, nothing
 at all is written (the tax withholding rolls back with it). Dispatch to the channel runs after commit
 (``payouts.services.dispatch``).
@@ -17,6 +18,7 @@ from django.utils import timezone
 from core import audit
 from core.jobs import enqueue_on_commit
 from core.pii import mask_name
+from ledger.locks import accounts_for_update
 from ledger.models import AccountKind
 from ledger.selectors import merchant_account
 from ledger.services import EntrySpec, entries_post
@@ -175,6 +177,11 @@ def payout_order_confirm(*, merchant, order_id: int, actor, now) -> PayoutOrder:
         raise OrderStateInvalid(f"订单状态为“{order.get_status_display()}”，不能确认")
     if order.batch_id:
         raise OrderStateInvalid("批次中的订单请在批次页面整体确认")
+    available = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_AVAILABLE)
+    frozen = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_FROZEN)
+    # Ledger accounts before anything that audits: the audit log's lock is held to the end of the transaction,
+    # and settlement takes ledger accounts first too, so both orders agree (no deadlock).
+    accounts_for_update([available.pk, frozen.pk])
     liability_date = timezone.localdate(now)
     bearer = order.tax_bearer
     row = tax_withhold_many(merchant=merchant, items=[PaymentItem(
@@ -182,8 +189,6 @@ def payout_order_confirm(*, merchant, order_id: int, actor, now) -> PayoutOrder:
         net_fen=order.amount_fen if bearer == "MERCHANT" else None)], bearer=bearer, liability_date=liability_date,
         now=now, actor=actor)[0]
     apply_withholding(order, row)
-    available = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_AVAILABLE)
-    frozen = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_FROZEN)
     entries_post(entries=[EntrySpec(kind=FREEZE_KIND, ref=order, merchant=merchant, memo=f"付款冻结 {order.order_no}",
                                     lines=[(available, order.freeze_fen), (frozen, -order.freeze_fen)])], now=now)
     order.confirm(at=now)

@@ -19,7 +19,8 @@ def _media(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _rule_sets(request):
-    if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
+    if ("db" in request.fixturenames or "transactional_db" in request.fixturenames
+            or request.node.get_closest_marker("django_db")):
         from tests.tax.conftest import ensure_rule_sets
 
         ensure_rule_sets()
