@@ -10,8 +10,8 @@ SH = dt.timezone(dt.timedelta(hours=8))
 
 
 def test_demo_loads_every_capability_and_is_idempotent():
-    from merchants import demo as merchants_demo
     from members import demo as members_demo
+    from merchants import demo as merchants_demo
 
     now = dt.datetime(2026, 11, 26, 10, 0, tzinfo=SH)
     merchants_demo.load(now=now)
