@@ -63,10 +63,13 @@ def options_for(*, settings_row: TaxSettings, member, location: str | None = Non
                           vat_threshold_base=settings_row.vat_threshold_base, location=location)
 
 
-def prior_state(*, member, entity_code: str, on: dt.date) -> engine.PriorState:
+def prior_state(*, member, entity_code: str, on: dt.date, before_id: int | None = None) -> engine.PriorState:
     """The worker's state before a payment dated ``on``: the month's VAT figures across the whole platform, and the
-    year's IIT income and withholding by month for ``entity_code``. Reversal rows are negative, so they restore it."""
+    year's IIT income and withholding by month for ``entity_code``. Reversal rows are negative, so they restore it.
+    ``before_id``: only rows recorded before that withholding (to re-compute it as it was computed)."""
     rows = Withholding.objects.filter(member=member, route__in=LABOR_ROUTES)
+    if before_id is not None:
+        rows = rows.filter(id__lt=before_id)
     month = (rows.filter(liability_date__year=on.year, liability_date__month=on.month)
              .aggregate(gross=Sum("gross_fen"), vat=Sum("vat_fen"), urban=Sum("urban_fen"),
                         education=Sum("education_fen"), local=Sum("local_education_fen")))

@@ -291,6 +291,30 @@ def tax_reverse(*, payment_ref: str, now, merchant=None, actor=None, reason: str
     return row
 
 
+# --- explain and re-compute -------------------------------------------------------------------------------------
+
+
+def withholding_recompute(*, withholding: Withholding) -> engine.Computation:
+    """Re-compute a recorded withholding from what it kept: its rule set (by liability date), the options it used,
+    its route and gross, and the worker's rows recorded before it. A row that no longer re-computes to the same
+    figures means data was changed behind the services' back. Reads only."""
+    options = engine.Options(**{key: withholding.options[key] for key in
+                                ("gap_month_rule", "iit_base_when_vat_due", "vat_threshold_base", "location")})
+    prior = selectors.prior_state(member=withholding.member, entity_code=withholding.entity_code,
+                                  on=withholding.liability_date, before_id=withholding.pk)
+    return engine.compute(params=withholding.rule_set.parameters, rule_set=withholding.rule_set.code,
+                          route=withholding.route, gross_fen=withholding.gross_fen,
+                          liability_date=withholding.liability_date, prior=prior, options=options)
+
+
+def withholding_matches_recomputation(*, withholding: Withholding) -> bool:
+    if withholding.kind != Withholding.Kind.PAYMENT:
+        return True
+    again = withholding_recompute(withholding=withholding)
+    return (again.net_fen, again.amount(engine.IIT), again.amount(engine.VAT), again.iit_income_fen) == (
+        withholding.net_fen, withholding.iit_fen, withholding.vat_fen, withholding.iit_income_fen)
+
+
 # --- settings ------------------------------------------------------------------------------------------------
 
 

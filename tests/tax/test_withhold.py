@@ -284,3 +284,45 @@ def test_many_concurrent_payments_add_up_to_the_single_payment_figure(now):
     assert Withholding.objects.filter(member=member).count() == count
     # 40,000 in one month: 32,000 − 5,000 = 27,000 × 3% = 810, however it was split
     assert sum(Withholding.objects.filter(member=member).values_list("iit_fen", flat=True)) == 81000
+
+
+def test_every_withholding_recomputes_from_what_it_kept(member, merchant, other_merchant, now):
+    withhold(member, merchant, "R1", dt.date(2026, 1, 10), now, gross=7_000_000)
+    withhold(member, other_merchant, "R2", dt.date(2026, 1, 20), now, gross=5_000_000)
+    withhold(member, merchant, "R3", dt.date(2026, 2, 10), now, net=3_000_000, bearer="MERCHANT")
+    services.tax_reverse(payment_ref="R2", merchant=other_merchant, now=now)
+    withhold(member, merchant, "R4", dt.date(2026, 3, 10), now, gross=1_000_000)
+    for row in Withholding.objects.order_by("id"):
+        assert services.withholding_matches_recomputation(withholding=row), row.payment_ref
+    tampered = Withholding.objects.get(payment_ref="R4")
+    Withholding.objects.filter(pk=tampered.pk).update(iit_fen=tampered.iit_fen + 1, net_fen=tampered.net_fen - 1)
+    tampered.refresh_from_db()
+    assert not services.withholding_matches_recomputation(withholding=tampered)
+
+
+def test_rule_sets_cover_2023_to_2027_without_overlap(db):
+    from tax.models import TaxRuleSet
+
+    sets = list(TaxRuleSet.objects.order_by("effective_from"))
+    assert [s.code for s in sets] == ["CN-2023.1", "CN-2025.4", "CN-2026.1"]
+    assert sets[0].effective_from == dt.date(2023, 1, 1) and sets[-1].effective_to == dt.date(2027, 12, 31)
+    for earlier, later in zip(sets, sets[1:], strict=False):
+        assert later.effective_from == earlier.effective_to + dt.timedelta(days=1)
+    assert all(s.sources for s in sets)
+
+
+@pytest.mark.parametrize(("on", "code"), [(dt.date(2023, 1, 1), "CN-2023.1"), (dt.date(2025, 9, 30), "CN-2023.1"),
+                                          (dt.date(2025, 10, 1), "CN-2025.4"), (dt.date(2025, 12, 31), "CN-2025.4"),
+                                          (dt.date(2026, 1, 1), "CN-2026.1"), (dt.date(2027, 12, 31), "CN-2026.1")])
+def test_rule_set_selection_edges(db, on, code):
+    from tax.selectors import rule_set_for
+
+    assert rule_set_for(on=on).code == code
+
+
+def test_no_rule_set_after_2027(db):
+    from tax.exceptions import NoRuleSet
+    from tax.selectors import rule_set_for
+
+    with pytest.raises(NoRuleSet, match="规则集"):
+        rule_set_for(on=dt.date(2028, 1, 1))
