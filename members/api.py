@@ -12,8 +12,9 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from accounts.exceptions import RoleRequired
 from accounts.models import User
-from accounts.permissions import IsEnterpriseStaff
+from accounts.permissions import IsEnterpriseStaff, can
 from core.api import idempotent
 from members import selectors, services
 from members.models import Agreement, MemberMerchant
@@ -121,9 +122,12 @@ class WorkerListCreateView(GenericAPIView):
     )
     @idempotent("members.worker_invite")
     def post(self, request):
+        actor = _actor(request)
+        if actor is not None and not can(actor, "manage_workers"):
+            raise RoleRequired("您的角色无权邀请人员，请联系企业管理员或经办人")
         data = WorkerInviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        relationship = services.worker_invite(merchant=request.merchant, actor=_actor(request), now=timezone.now(),
+        relationship = services.worker_invite(merchant=request.merchant, actor=actor, now=timezone.now(),
                                               source=MemberMerchant.Source.API, **data.validated_data)
         return Response(worker_data(relationship), status=201)
 

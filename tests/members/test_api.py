@@ -78,3 +78,12 @@ class TestWorkersApi:
         for path in ("/api/v1/workers/", "/api/v1/workers/{worker_id}/verification/",
                      "/api/v1/workers/{worker_id}/signing/", "/api/v1/workers/{worker_id}/agreement.pdf"):
             assert path in schema, path
+
+
+def test_finance_staff_cannot_invite_through_the_api(client, merchant):
+    from accounts.models import Role
+
+    client.force_login(EnterpriseUserFactory(merchant=merchant, role=Role.ENT_FINANCE))
+    response = create(client, key="k-fin")
+    assert response.status_code == 403 and response.json()["code"] == "role_required"
+    assert not MemberMerchant.objects.exists()

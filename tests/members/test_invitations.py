@@ -47,6 +47,12 @@ class TestInviteOne:
         sms = SmsOutbox.objects.get(template="invitation")
         assert merchant.name in sms.body and f"/m/invite/{relationship.invite_token}/" in sms.body
         assert sms.phone == "13912345678"
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM members_membermerchant WHERE id = %s", [relationship.pk])
+            raw = " ".join(str(value) for value in cursor.fetchone())
+        assert "13912345678" not in raw and good_id(31) not in raw and "王芳" not in raw
 
     @pytest.mark.parametrize(("field", "value", "column", "text"), [
         ("name", "", "姓名", "请填写姓名"),

@@ -70,7 +70,7 @@ class TestVerifySuccess:
 
     def test_three_factor_setting_does_not_send_the_phone(self, settings, now):
         settings.MEMBERS_VERIFICATION_FACTORS = 3
-        user = WorkerUserFactory(phone="13900000000", phone_index="x-unused")  # the sandbox refuses phones ending 0000
+        user = WorkerUserFactory(phone="13900000000")  # four factors: the sandbox refuses phones ending 0000
         member = verify(user, now)
         assert member.verification_method == Member.Method.THREE_FACTOR
 
