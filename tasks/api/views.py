@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import BasePermission
@@ -57,6 +57,7 @@ class TaskListApi(TasksApi):
 
 
 class TaskCreateApi(TasksApi):
+    @extend_schema_serializer(component_name="TaskCreateInput")
     class InputSerializer(s.TaskInputSerializer):
         pass
 
@@ -82,6 +83,7 @@ class TaskDetailApi(TasksApi):
 
 
 class TaskUpdateApi(TasksApi):
+    @extend_schema_serializer(component_name="TaskUpdateInput")
     class InputSerializer(s.TaskInputSerializer):
         pass
 
@@ -148,6 +150,7 @@ class TaskRecommendationsApi(TasksApi):
 
 
 class TaskInviteApi(TasksApi):
+    @extend_schema_serializer(component_name="TaskInviteInput")
     class InputSerializer(serializers.Serializer):
         member_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False,
                                            max_length=200)
@@ -166,6 +169,7 @@ class TaskInviteApi(TasksApi):
 
 
 class TaskSplitApi(TasksApi):
+    @extend_schema_serializer(component_name="TaskSplitInput")
     class InputSerializer(serializers.Serializer):
         parts = s.PartInputSerializer(many=True, allow_empty=False)
 
@@ -214,6 +218,7 @@ class AssignmentDeclineApi(TasksApi):
 
 
 class AssignmentAcceptApi(TasksApi):
+    @extend_schema_serializer(component_name="AssignmentAcceptInput")
     class InputSerializer(serializers.Serializer):
         quantity = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, allow_null=True,
                                             default=None, help_text="验收数量；不填则按灵工人员上报的数量")
@@ -234,6 +239,7 @@ class AssignmentAcceptApi(TasksApi):
 
 
 class AssignmentRejectApi(TasksApi):
+    @extend_schema_serializer(component_name="AssignmentRejectInput")
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=1000)
 
@@ -251,10 +257,12 @@ class AssignmentRejectApi(TasksApi):
 
 
 class AssignmentEvaluateApi(TasksApi):
+    @extend_schema_serializer(component_name="AssignmentEvaluateInput")
     class InputSerializer(serializers.Serializer):
         stars = serializers.IntegerField(min_value=1, max_value=5)
         comment = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
+    @extend_schema_serializer(component_name="AssignmentEvaluateOutput")
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         stars = serializers.IntegerField()
