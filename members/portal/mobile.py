@@ -24,6 +24,21 @@ def _form_error(form, error: DomainError) -> None:
 
 
 @worker_required()
+def me(request):
+    """我的: where the worker stands on each onboarding step, with a link to each page."""
+    member = selectors.member_for_user(user=request.user)
+    relationships = list(selectors.relationship_list_for_member(member=member))
+    return render(request, "members/m/me.html", {
+        "member": member,
+        "signed": sum(1 for r in relationships if r.status == MemberMerchant.Status.SIGNED),
+        "to_sign": sum(1 for r in relationships if r.status == MemberMerchant.Status.VERIFIED),
+        "enterprises": len(relationships),
+        "invitations": selectors.pending_invitations_for_user(user=request.user).count(),
+        "default_account": selectors.payout_account_default(member=member) if member else None,
+    })
+
+
+@worker_required()
 @require_http_methods(["GET", "POST"])
 def verify(request):
     member = selectors.member_for_user(user=request.user)

@@ -204,3 +204,14 @@ class TestVerifyPage:
     def test_page_needs_a_worker(self, client, enterprise_admin):
         client.force_login(enterprise_admin)
         assert client.get("/m/verify/").status_code == 302
+
+
+def test_me_page_links_every_step(client, now):
+    from members.testing import make_verified_member
+
+    member = make_verified_member(n=3, now=now, name="李娜")
+    client.force_login(member.user)
+    page = client.get("/m/me/").content.decode()
+    for url in ("/m/verify/", "/m/agreements/", "/m/enterprises/", "/m/accounts/"):
+        assert url in page
+    assert "已实名" in page and "**** 0003" in page
