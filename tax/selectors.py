@@ -73,7 +73,9 @@ def prior_state(*, member, entity_code: str, on: dt.date, before_id: int | None 
     month = (rows.filter(liability_date__year=on.year, liability_date__month=on.month)
              .aggregate(gross=Sum("gross_fen"), vat=Sum("vat_fen"), urban=Sum("urban_fen"),
                         education=Sum("education_fen"), local=Sum("local_education_fen")))
-    by_month = (rows.filter(entity_code=entity_code, liability_date__year=on.year)
+    # Only rows computed by the cumulative method count towards it: in 2025 it starts on 2025-10-01 (No. 16), and
+    # income withheld per payment before that is not part of the cumulative run.
+    by_month = (rows.filter(entity_code=entity_code, liability_date__year=on.year, route=engine.LABOR_CUMULATIVE)
                 .values("liability_date__month").annotate(income=Sum("iit_income_fen"), iit=Sum("iit_fen"))
                 .order_by("liability_date__month"))
     return engine.PriorState(

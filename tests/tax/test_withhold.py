@@ -71,6 +71,15 @@ def test_rule_set_chosen_by_liability_date(member, merchant, now):
     assert (after.rule_set.code, after.route, after.iit_fen) == ("CN-2025.4", "LABOR_CUMULATIVE", 0)
 
 
+def test_cumulative_run_starts_with_no16_in_2025(member, merchant, now):
+    """Income withheld per payment in September 2025 is not part of the No. 16 run that starts in October."""
+    withhold(member, merchant, "S", dt.date(2025, 9, 10), now, gross=1_000_000)
+    october = withhold(member, merchant, "O", dt.date(2025, 10, 10), now, gross=1_000_000)
+    assert october.iit_fen == 9000
+    assert october.lines[0]["inputs"]["consecutive_months"] == 1
+    assert october.lines[0]["inputs"]["cumulative_income_fen"] == 1_000_000
+
+
 def test_vat_boundary_changes_on_2026_01_01(merchant, now):
     december, january = make_member(), make_member()
     old = withhold(december, merchant, "D", dt.date(2025, 12, 31), now, gross=10_100_000)
