@@ -27,6 +27,7 @@ def api_key_create(*, merchant: Merchant, actor, label: str = "", now, ip: str =
 
     Raises RoleRequired, MerchantNotActive, ChangeNotAllowed (too many active keys).
     """
+    merchant = Merchant.objects.get(pk=merchant.pk)  # the caller's copy may be stale
     require_capability(actor, "manage_api_keys")
     if merchant.status != Merchant.Status.ACTIVE:
         raise MerchantNotActive("开户后才能创建 API 密钥")
