@@ -18,4 +18,6 @@ BEAT_SCHEDULE = {
     "tax.month_end": {"task": "tax.month_end", "schedule": crontab(day_of_month=1, hour=3, minute=0)},
     # Last quarter's platform report (Decree 810: within the month after the quarter), on the 1st of Jan/Apr/Jul/Oct.
     "tax.platform_report": {"task": "tax.platform_report", "schedule": crontab(day_of_month=1, month_of_year="1,4,7,10", hour=3, minute=30)},
+    # Partner API request nonces are kept only while their timestamp is inside the window; older ones are dropped.
+    "merchants.api_nonces_purge": {"task": "merchants.api_nonces_purge", "schedule": crontab(minute=17)},
 }

@@ -128,3 +128,17 @@ class TestSchema:
         for path in ("/api/v1/merchant/", "/api/v1/merchant/configuration/", "/api/v1/merchant/agreements/",
                      "/api/v1/merchant/agreements/{agreement_id}/pdf/"):
             assert path in paths
+
+
+def test_old_nonces_are_purged(partner, now):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from merchants.jobs import api_nonces_purge
+
+    call(partner, "/api/v1/merchant/")
+    ApiNonce.objects.create(api_key=partner["key"], nonce="old-nonce-0123456789",
+                            seen_at=timezone.now() - dt.timedelta(hours=1))
+    assert api_nonces_purge.apply().get() == 1
+    assert ApiNonce.objects.count() == 1
