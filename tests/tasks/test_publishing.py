@@ -114,6 +114,18 @@ class TestReviewFlow:
         task.refresh_from_db()
         assert task.status == Task.Status.SUBMITTED
 
+    def test_budget_cover_reads_the_ledger_balance_by_default(self, merchant, enterprise_admin, delivery, monkeypatch):
+        MerchantConfiguration.objects.create(merchant=merchant, require_budget_cover=True)
+        task = create(merchant, enterprise_admin)
+
+        with pytest.raises(BudgetNotCovered, match="可用余额 ¥0.00"):  # no ledger account yet
+            services.task_submit(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
+        import ledger.selectors
+
+        monkeypatch.setattr(ledger.selectors, "merchant_available_fen", lambda *, merchant: 250_000)
+        task = services.task_submit(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
+        assert "可用余额 ¥2,500.00 覆盖预算" in task.review_findings[-1]["message"]
+
     def test_send_back_then_edit_then_resubmit(self, merchant, enterprise_admin, ops_user, delivery):
         task = create(merchant, enterprise_admin)
         services.task_submit(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
