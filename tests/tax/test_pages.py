@@ -177,3 +177,11 @@ def test_tax_preview_command_bad_input():
         call_command("tax_preview", "--date", "2026-03-15", "--monthly", "12k")
     with pytest.raises(CommandError, match="税费规则集"):
         call_command("tax_preview", "--date", "2020-03-15", "--monthly", "100")
+
+
+def test_calculator_for_anyone_signed_in(client, ops_user):
+    assert client.get("/tax/calculator/").status_code == 302  # sign in first
+    client.force_login(ops_user)
+    page = client.get("/tax/calculator/", {"start": "2026-01-15", "monthly": "101000", "bearer": "WORKER",
+                                           "route": "AUTO", "location": "URBAN"})
+    assert page.status_code == 200 and "1,000.00" in page.content.decode()  # VAT once the 起征点 is reached
