@@ -175,9 +175,8 @@ def worker_remind(*, merchant, relationship_id: int, actor, now: dt.datetime) ->
     relationship.save(update_fields=["invite_token", "last_reminded_at", "reminder_count", "updated_at"])
     audit.record(event="members.worker.reminded", now=now, actor=actor, subject=relationship,
                  after={"reminder_count": relationship.reminder_count, "status": relationship.status})
-    text = {"INVITED": "完成注册与签约", "REGISTERED": "完成实名认证与签约", "VERIFIED": "签署合作协议"}[relationship.status]
-    sms_send(phone=phone, template="invitation",
-             params={"merchant": merchant.name, "link": invite_link(relationship) + f"（请{text}）"}, now=now)
+    sms_send(phone=phone, template="invitation", params={"merchant": merchant.name, "link": invite_link(relationship)},
+             now=now)
     return relationship
 
 

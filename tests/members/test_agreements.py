@@ -46,6 +46,7 @@ class TestSign:
                          "争议解决", "10.1.2.3", agreement.number):
             assert expected in text.replace("\n", ""), expected
         assert good_id(11) not in text  # the ID number is printed masked
+        assert "\ufffd" not in text and "□" not in text  # no missing glyphs
         check = verify_pdf(content)
         assert check.ok and "电子签章" in check.signer
         assert agreement.signed_ip == "10.1.2.3" and agreement.signed_at == now and agreement.method == "ONLINE"
