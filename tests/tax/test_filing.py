@@ -186,3 +186,22 @@ def test_previous_month_and_quarter():
     assert filing.previous_month(dt.date(2026, 3, 31)) == (2026, 2)
     assert filing.previous_quarter(dt.date(2026, 1, 1)) == (2025, 4)
     assert filing.previous_quarter(dt.date(2026, 7, 1)) == (2026, 2)
+
+
+@pytest.mark.parametrize(("now", "allowed"), [
+    (dt.datetime(2026, 1, 31, 23, 59, tzinfo=SH), False),
+    (dt.datetime(2026, 2, 1, 0, 0, tzinfo=SH), True),
+    (dt.datetime(2026, 1, 31, 16, 30, tzinfo=dt.UTC), True),  # 00:30 on 1 February in Shanghai
+])
+def test_month_end_is_midnight_in_shanghai(db, now, allowed):
+    if allowed:
+        assert filing.tax_period_file(year=2026, month=1, now=now).status == TaxPeriod.Status.FILED
+    else:
+        with pytest.raises(PeriodNotOver):
+            filing.tax_period_file(year=2026, month=1, now=now)
+
+
+def test_empty_month_files_a_nil_return(db, now):
+    period = filing.tax_period_file(year=2026, month=2, now=now)
+    assert period.status == TaxPeriod.Status.FILED
+    assert [r.row_count for r in period.returns.order_by("kind")] == [0, 0]

@@ -185,3 +185,10 @@ def test_calculator_for_anyone_signed_in(client, ops_user):
     page = client.get("/tax/calculator/", {"start": "2026-01-15", "monthly": "101000", "bearer": "WORKER",
                                            "route": "AUTO", "location": "URBAN"})
     assert page.status_code == 200 and "1,000.00" in page.content.decode()  # VAT once the 起征点 is reached
+
+
+def test_tax_preview_across_the_year_and_rule_set_boundary(capsys):
+    call_command("tax_preview", "--date", "2025-11-20", "--monthly", "10000,10000,10000")
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [line["rule_set"] for line in lines] == ["CN-2025.4", "CN-2025.4", "CN-2026.1"]
+    assert [line["iit"] for line in lines] == ["90.00", "90.00", "90.00"]  # January starts a new cumulative year
