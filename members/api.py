@@ -95,9 +95,8 @@ def _worker_dict(relationship: MemberMerchant) -> dict:
 
 
 def _actor(request):
-    """The staff user behind a session request; None for an API key (the key is named by the request's audit)."""
-    user = request.user
-    return user if isinstance(user, User) else None
+    """The staff user of a session request, or the API key (``ApiClient``) of a signed request — audited by its key id."""
+    return request.user
 
 
 class WorkerListCreateView(GenericAPIView):
@@ -123,7 +122,7 @@ class WorkerListCreateView(GenericAPIView):
     @idempotent("members.worker_invite")
     def post(self, request):
         actor = _actor(request)
-        if actor is not None and not can(actor, "manage_workers"):
+        if isinstance(actor, User) and not can(actor, "manage_workers"):
             raise RoleRequired("您的角色无权邀请人员，请联系企业管理员或经办人")
         data = WorkerInviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)

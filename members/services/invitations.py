@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from accounts.models import User
 from accounts.services import sms_send
 from core import audit
 from core.exceptions import DomainError, ValidationFailed
@@ -71,7 +72,7 @@ def _create_invitation(*, merchant, name, id_number, phone, actor, now, source) 
         merchant=merchant, source=source, invite_name=name, invite_id_number=id_number,
         invite_id_number_index=blind_index(id_number, purpose="id_number"), invite_phone=phone,
         invite_phone_index=blind_index(phone, purpose="phone"), invite_token=secrets.token_urlsafe(24),
-        invited_by=actor, invited_at=now,
+        invited_by=actor if isinstance(actor, User) else None, invited_at=now,  # an API key is audited, not stored
     )
     audit.record(event="members.worker.invited", now=now, actor=actor, subject=relationship, merchant=merchant,
                  after={"id_number": mask_id_number(id_number), "phone": mask_phone(phone), "source": source})
