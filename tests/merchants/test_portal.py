@@ -150,3 +150,36 @@ def test_portal_pages_render_for_each_role(now, ops_user):
     client.force_login(operator)
     assert client.get("/enterprise/account/").status_code == 200
     assert client.get("/enterprise/api-keys/").status_code == 403
+
+
+def test_configuration_saved_in_the_admin_goes_through_the_service(now, admin_client, merchant):
+    from core.models import AuditRecord
+    from merchants.models import MerchantConfiguration
+
+    data = {"merchant": merchant.pk, "fee_rate": "0.0550", "fee_fixed_fen": "100", "fee_minimum_fen": "0",
+            "fee_tiers": "[]", "fee_bearer": "MERCHANT", "fee_timing": "DURING", "tax_bearer": "MERCHANT",
+            "enabled_channels": '["BANK", "WECHAT"]', "single_payment_limit_fen": "5000000",
+            "worker_monthly_limit_fen": "9500000", "daily_limit_fen": "500000000",
+            "second_approval_threshold_fen": "10000000"}
+    response = admin_client.post("/ops/merchants/merchantconfiguration/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    config = MerchantConfiguration.objects.get(merchant=merchant)
+    assert str(config.fee_rate) == "0.0550" and config.enabled_channels == ["BANK", "WECHAT"]
+    assert AuditRecord.objects.filter(event="merchants.configuration.changed", merchant_id=merchant.pk).exists()
+
+
+def test_change_request_from_the_portal_is_approved_in_the_admin(now, ops_user, admin_client):
+    merchant, admin, _ = signed(now, ops_user)
+    client = Client()
+    client.force_login(admin)
+    response = client.post("/enterprise/account/change/", {"contact_email": "new@example.com", "reason": "换联系人邮箱"})
+    assert response.status_code == 302
+    from merchants.models import MerchantChangeRequest
+
+    change = MerchantChangeRequest.objects.get(merchant=merchant)
+    response = admin_client.post("/ops/merchants/merchantchangerequest/",
+                                 {"action": "approve_selected", "_selected_action": [change.pk]})
+    assert response.status_code == 302
+    merchant.application.refresh_from_db()
+    assert merchant.application.contact_email == "new@example.com"
+    assert "new@example.com" in client.get("/enterprise/account/").content.decode()
