@@ -133,9 +133,18 @@ def iit_return(*, period, rows, year_rows, label: str) -> tuple[bytes, dict]:
                           last_line.get("rate", ""), _yuan(last_line.get("quick_deduction_fen") or 0), _yuan(tax),
                           len(live_payments)])
         else:
-            for r in live_payments:
+            # one row per 次: an enterprise's payments to the worker in the month (实施条例第十四条)
+            occasions: dict = defaultdict(list)
+            for r in member_rows:
+                occasions[r.merchant_id].append(r)
+            for merchant_rows in occasions.values():
+                occasion_income = sum(r.iit_income_fen for r in merchant_rows)
+                if occasion_income <= 0:
+                    continue
+                refs = ", ".join(r.payment_ref for r in merchant_rows if r.kind == "PAYMENT" and r.id not in reversed_ids)
                 _text(per_payment, [code, member.name, ID_TYPE, member.id_number, ITEM_PER_PAYMENT,
-                                    _yuan(r.iit_income_fen), 0, 0, 0, 0, 0, 0, 0, f"付款单 {r.payment_ref}"])
+                                    _yuan(occasion_income), 0, 0, 0, 0, 0, 0, 0,
+                                    f"{merchant_rows[0].merchant.name}：{refs}"[:200]])
             _text(check, [code, member.name, member.id_number, ITEM_PER_PAYMENT, _yuan(income), "", "", "", "",
                           "", "", _yuan(tax), len(live_payments)])
         income_total += income

@@ -118,7 +118,8 @@ def tax_quote(*, member, merchant, bearer: str, liability_date: dt.date, now, gr
     """
     _validate(gross_fen=gross_fen, net_fen=net_fen, bearer=bearer)
     settings_row = selectors.tax_settings()
-    prior = selectors.prior_state(member=member, entity_code=settings_row.entity_code, on=liability_date)
+    prior = selectors.prior_state(member=member, entity_code=settings_row.entity_code, on=liability_date,
+                                   merchant=merchant)
     rule_set, options, computation = compute_payment(member=member, gross_fen=gross_fen, net_fen=net_fen,
                                                      liability_date=liability_date, prior=prior,
                                                      settings_row=settings_row)
@@ -208,7 +209,7 @@ def tax_withhold(*, member, merchant, payment_ref: str, bearer: str, liability_d
     if period.is_locked:
         raise PeriodLocked(f"{period.label}的税款已申报，所属期已锁定；请以当前月份作为纳税义务发生日重新计算",
                            extra={"period": period.label})
-    prior = selectors.prior_state(member=member, entity_code=entity, on=liability_date)
+    prior = selectors.prior_state(member=member, entity_code=entity, on=liability_date, merchant=merchant)
     rule_set, options, computation = compute_payment(member=member, gross_fen=gross_fen, net_fen=net_fen,
                                                      liability_date=liability_date, prior=prior,
                                                      settings_row=settings_row)
@@ -301,7 +302,8 @@ def withholding_recompute(*, withholding: Withholding) -> engine.Computation:
     options = engine.Options(**{key: withholding.options[key] for key in
                                 ("gap_month_rule", "iit_base_when_vat_due", "vat_threshold_base", "location")})
     prior = selectors.prior_state(member=withholding.member, entity_code=withholding.entity_code,
-                                  on=withholding.liability_date, before_id=withholding.pk)
+                                  on=withholding.liability_date, before_id=withholding.pk,
+                                  merchant=withholding.merchant)
     return engine.compute(params=withholding.rule_set.parameters, rule_set=withholding.rule_set.code,
                           route=withholding.route, gross_fen=withholding.gross_fen,
                           liability_date=withholding.liability_date, prior=prior, options=options)

@@ -109,9 +109,11 @@ def test_per_payment_month_uses_the_other_template(merchant, now):
     period = filing.tax_period_file(year=2025, month=9, now=now)
     rows = sheet_rows(period.returns.get(kind="IIT"), "劳务报酬（不适用累计预扣法）")
     assert list(rows[0].keys()) == exports.PER_PAYMENT_HEADERS
-    assert [Decimal(str(r["*收入"])) for r in rows] == [Decimal("3000.00"), Decimal("5000.00")]
+    # one enterprise's payments in a month are one 次: 8,000 × 0.8 × 20% = 1,280 (440 then 840)
+    assert [Decimal(str(r["*收入"])) for r in rows] == [Decimal("8000.00")]
     assert {r["*所得项目"] for r in rows} == {"一般劳务报酬所得"}
-    assert period.returns.get(kind="IIT").tax_fen == 44000 + 80000  # 440 + 5,000 × 0.8 × 20%
+    assert "O1" in rows[0]["备注"] and "O2" in rows[0]["备注"]
+    assert period.returns.get(kind="IIT").tax_fen == 128000
 
 
 def test_correction_after_filing_is_a_new_version(january, merchant, now):

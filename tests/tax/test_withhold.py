@@ -335,3 +335,14 @@ def test_no_rule_set_after_2027(db):
 
     with pytest.raises(NoRuleSet, match="规则集"):
         rule_set_for(on=dt.date(2028, 1, 1))
+
+
+def test_per_payment_one_enterprise_one_month_is_one_occasion(member, merchant, other_merchant, now):
+    """Before No. 16: payments from one enterprise within a month are one 次 — 3,000 + 3,000 is taxed as 6,000
+    (6,000 × 0.8 × 20% = 960: 440 then 520); another enterprise's payment is its own 次."""
+    first = withhold(member, merchant, "A", dt.date(2025, 8, 3), now, gross=300_000)
+    second = withhold(member, merchant, "B", dt.date(2025, 8, 25), now, gross=300_000)
+    other = withhold(member, other_merchant, "C", dt.date(2025, 8, 26), now, gross=300_000)
+    next_month = withhold(member, merchant, "D", dt.date(2025, 9, 1), now, gross=300_000)
+    assert (first.iit_fen, second.iit_fen, other.iit_fen, next_month.iit_fen) == (44000, 52000, 44000, 44000)
+    assert second.lines[0]["inputs"]["occasion_income_fen"] == 600_000
