@@ -20,4 +20,6 @@ BEAT_SCHEDULE = {
     "tax.platform_report": {"task": "tax.platform_report", "schedule": crontab(day_of_month=1, month_of_year="1,4,7,10", hour=3, minute=30)},
     # Partner API request nonces are kept only while their timestamp is inside the window; older ones are dropped.
     "merchants.api_nonces_purge": {"task": "merchants.api_nonces_purge", "schedule": crontab(minute=17)},
+    # Published tasks whose application deadline passed stop taking workers (pending applications are declined).
+    "tasks.close_expired": {"task": "tasks.close_expired", "schedule": crontab(minute=23)},
 }

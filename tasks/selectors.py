@@ -109,6 +109,9 @@ def task_summary(*, merchant) -> dict:
 
 # --- worker side ----------------------------------------------------------------------------------------------
 
+NEAR_ME_MAX_M = 100_000  # "near me" looks 100 km around the worker; remote tasks are always listed after
+
+
 @dataclass
 class OpenTask:
     task: Task
@@ -136,8 +139,15 @@ def open_task_list(*, q: str = "", category: str = "", pricing_mode: str = "", m
         qs = qs.filter(unit_price_fen__gte=min_price_fen)
     if city and origin is None:
         qs = qs.filter(Q(city=geo.normalise_city(city)) | Q(is_remote=True))
+    if origin is not None:
+        # A bounding box in the database (indexable, cheap), the exact haversine distance in Python.
+        south, west, north, east = geo.bounding_box(origin[0], origin[1], radius_m=NEAR_ME_MAX_M)
+        qs = qs.filter(Q(is_remote=True) | Q(latitude__range=(south, north), longitude__range=(west, east)))
+        candidates = qs.order_by("-published_at", "-id")
+    else:
+        candidates = qs.order_by("-published_at", "-id")[: limit * 2]
     rows = []
-    for task in qs.order_by("-published_at", "-id")[: limit * 2]:
+    for task in candidates:
         slots_left = task.headcount - task.taken
         if slots_left <= 0:
             continue
@@ -228,7 +238,3 @@ def task_history(*, task: Task) -> list[AuditRecord]:
     return list(AuditRecord.objects.filter(
         Q(subject_type="tasks.task", subject_id=str(task.pk))
         | Q(subject_type="tasks.taskassignment", subject_id__in=assignment_ids)).order_by("seq"))
-
-
-def _pk_list(values) -> list[int]:
-    return [_pk(v) for v in values]

@@ -18,6 +18,7 @@ from tasks.services.publishing import (  # noqa: F401
     task_approve,
     task_cancel,
     task_close,
+    task_close_expired,
     task_complete,
     task_create,
     task_reject,

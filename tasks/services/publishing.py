@@ -332,3 +332,21 @@ def task_cancel(*, merchant, task_id: int, actor, now) -> Task:
     audit.record(event="tasks.task.cancelled", now=now, actor=actor, subject=task, before={"status": before},
                  after={"status": task.status})
     return task
+
+
+def task_close_expired(*, now, batch_size: int = 500) -> int:
+    """Stop taking workers on published tasks whose application deadline has passed (an hourly job).
+
+    Each task is closed in its own transaction (``task_close``), so one failure does not hold back the rest.
+    Returns how many were closed.
+    """
+    closed = 0
+    ids = list(Task.objects.filter(status=Task.Status.APPROVED, deadline_at__lt=now)
+               .order_by("deadline_at", "id").values_list("id", "merchant_id")[:batch_size])
+    for task_id, merchant_id in ids:
+        try:
+            task_close(merchant=merchant_id, task_id=task_id, actor=None, now=now)
+        except TaskStateInvalid:
+            continue  # changed meanwhile (reopened, completed): nothing to do
+        closed += 1
+    return closed

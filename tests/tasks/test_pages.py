@@ -269,3 +269,15 @@ class TestOpsAdmin:
 
         a.refresh_from_db()
         assert a.status == TaskAssignment.Status.ACCEPTED and PayableWork.objects.get().amount_fen == 2_400
+
+
+def test_the_task_list_page_has_a_fixed_query_budget(client, merchant, enterprise_admin, django_assert_max_num_queries):
+    for _ in range(6):
+        task = published_task(merchant, enterprise_admin, take_mode="CLAIM")
+        services.task_claim(member=worker(merchant), task_id=task.pk, now=NOW)
+    client.force_login(enterprise_admin)
+
+    with django_assert_max_num_queries(12):
+        response = client.get("/enterprise/tasks/")
+
+    assert response.content.decode().count("1/3") == 6

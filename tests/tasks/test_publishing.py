@@ -181,3 +181,24 @@ class TestReviewFlow:
             services.task_update(merchant=other_merchant, task_id=task.pk, data=task_data(), actor=None, now=NOW)
         task.refresh_from_db()
         assert task.status == Task.Status.DRAFT and task.version == 1
+
+
+class TestCloseExpired:
+    def test_closes_published_tasks_past_their_deadline_only(self, merchant, enterprise_admin, ops_user, delivery):
+        from tasks.jobs import close_expired
+
+        from .factories import published_task, worker
+
+        expired = published_task(merchant, enterprise_admin, ops=ops_user)
+        later = published_task(merchant, enterprise_admin, ops=ops_user,
+                               deadline_at=NOW + dt.timedelta(days=1, hours=1))
+        pending = services.task_apply(member=worker(merchant), task_id=expired.pk, now=NOW)
+
+        closed = services.task_close_expired(now=NOW + dt.timedelta(hours=21))
+
+        expired.refresh_from_db()
+        later.refresh_from_db()
+        pending.refresh_from_db()
+        assert closed == 1 and expired.status == Task.Status.CLOSED and later.status == Task.Status.APPROVED
+        assert pending.status == "DECLINED"
+        assert close_expired.name == "tasks.close_expired"
