@@ -79,7 +79,9 @@ def enterprises(request):
 def invitation(request, token: str):
     """The link in the invitation SMS: after sign-in the worker sees who invites them and accepts (a POST)."""
     if request.method == "GET":
-        pending = MemberMerchant.objects.select_related("merchant").filter(invite_token=token or "-").first()
+        pending = MemberMerchant.objects.select_related("merchant", "member").filter(invite_token=token or "-").first()
+        if pending is not None and pending.member_id and pending.member.user_id == request.user.pk:
+            return _next_step(pending)  # the link is also the signing link: take the worker to where they stand
         return render(request, "members/m/invitation.html", {"relationship": pending, "token": token})
     try:
         relationship = services.invitation_accept(user=request.user, token=token, now=timezone.now(),
@@ -87,11 +89,19 @@ def invitation(request, token: str):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("m:members-enterprises")
-    member = relationship.member
     messages.success(request, f"已加入“{relationship.merchant.name}”。")
-    if not member.is_verified:
+    if not relationship.member.is_verified:
         messages.info(request, "下一步：完成实名认证。")
+    return _next_step(relationship)
+
+
+def _next_step(relationship: MemberMerchant):
+    if not relationship.member.is_verified:
         return redirect("m:members-verify")
+    if relationship.status == MemberMerchant.Status.VERIFIED:
+        return redirect("m:members-sign", relationship_id=relationship.pk)
+    if relationship.status == MemberMerchant.Status.REGISTERED:
+        return redirect("m:members-enterprises")
     return redirect("m:members-agreements")
 
 

@@ -42,6 +42,8 @@ def test_invited_worker_signs_up_verifies_and_signs(client, merchant, enterprise
     relationship = MemberMerchant.objects.get()
     assert relationship.status == MemberMerchant.Status.VERIFIED
     assert f"/m/agreements/sign/{relationship.pk}/" in client.get("/m/agreements/").content.decode()
+    # the invitation link doubles as the signing link: now it leads straight to the consent screen
+    assert client.get(link)["Location"] == f"/m/agreements/sign/{relationship.pk}/"
 
     code = sandbox_code(client.post(f"/m/agreements/sign/{relationship.pk}/code/"))
     response = client.post(f"/m/agreements/sign/{relationship.pk}/", {"code": code, "consent": "on"})
