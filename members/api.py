@@ -16,6 +16,7 @@ from accounts.exceptions import RoleRequired
 from accounts.models import User
 from accounts.permissions import IsEnterpriseStaff, can
 from core.api import idempotent
+from core.exceptions import ValidationFailed
 from members import selectors, services
 from members.models import Agreement, MemberMerchant
 
@@ -109,7 +110,10 @@ class WorkerListCreateView(GenericAPIView):
         responses=WorkerSerializer(many=True),
     )
     def get(self, request):
-        rows = selectors.relationship_list(merchant=request.merchant, status=request.query_params.get("status") or None)
+        status = request.query_params.get("status") or None
+        if status is not None and status not in MemberMerchant.Status.values:
+            raise ValidationFailed(f"status 只能是 {', '.join(MemberMerchant.Status.values)} 之一", extra={"field": "status"})
+        rows = selectors.relationship_list(merchant=request.merchant, status=status)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([worker_data(r) for r in page])
 

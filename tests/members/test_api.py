@@ -60,6 +60,7 @@ class TestWorkersApi:
         assert b"".join(pdf.streaming_content).startswith(b"%PDF")
         listing = api.get("/api/v1/workers/?status=SIGNED").json()
         assert [row["id"] for row in listing["results"]] == [worker_id]
+        assert api.get("/api/v1/workers/?status=DONE").json()["code"] == "validation_failed"
 
     def test_another_enterprises_worker_is_not_found(self, client, api, other_merchant):
         worker_id = create(api).json()["id"]
