@@ -16,9 +16,10 @@ Lock order: TaxAccount (member, entity, year) → TaxPeriod. Filing locks only T
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 
 from core import audit
 from tax import engine, selectors
@@ -45,6 +46,7 @@ class Quote:
     iit_income_fen: int
     lines: list[dict]
     options: dict
+    notices: list[str] = field(default_factory=list)
 
     @property
     def surcharges_fen(self) -> int:
@@ -100,6 +102,22 @@ def compute_payment(*, member, gross_fen: int | None, net_fen: int | None, liabi
     return rule_set, options, computation
 
 
+TWELVE_MONTH_REGISTRATION_FEN = 5_000_000_00  # STA 2025 No. 16: > 5,000,000 in 12 consecutive months
+
+
+def notices_for(*, member, liability_date: dt.date, gross_fen: int) -> list[str]:
+    """Things the payer should know that do not change this payment's figures."""
+    if member is None:
+        return []
+    index = liability_date.year * 12 + liability_date.month - 1 - 11
+    since = dt.date(index // 12, index % 12 + 1, 1)
+    earned = (Withholding.objects.filter(member=member, liability_date__gte=since, liability_date__lte=liability_date)
+              .aggregate(total=Sum("gross_fen"))["total"] or 0)
+    if earned + gross_fen > TWELVE_MONTH_REGISTRATION_FEN:
+        return ["该灵工人员连续12个月在本平台取得的收入超过500万元：按税务总局公告2025年第16号，平台应引导其依法办理市场主体登记并自行申报增值税"]
+    return []
+
+
 def _quote(*, rule_set, options, computation: engine.Computation, bearer: str, liability_date) -> Quote:
     return Quote(rule_set=rule_set.code, route=computation.route, bearer=bearer, liability_date=liability_date,
                  gross_fen=computation.gross_fen, net_fen=computation.net_fen,
@@ -123,8 +141,10 @@ def tax_quote(*, member, merchant, bearer: str, liability_date: dt.date, now, gr
     rule_set, options, computation = compute_payment(member=member, gross_fen=gross_fen, net_fen=net_fen,
                                                      liability_date=liability_date, prior=prior,
                                                      settings_row=settings_row)
-    return _quote(rule_set=rule_set, options=options, computation=computation, bearer=bearer,
-                  liability_date=liability_date)
+    quote = _quote(rule_set=rule_set, options=options, computation=computation, bearer=bearer,
+                   liability_date=liability_date)
+    quote.notices = notices_for(member=member, liability_date=liability_date, gross_fen=computation.gross_fen)
+    return quote
 
 
 # --- locks ---------------------------------------------------------------------------------------------------
@@ -222,7 +242,10 @@ def tax_withhold(*, member, merchant, payment_ref: str, bearer: str, liability_d
         education_fen=computation.amount(engine.EDUCATION),
         local_education_fen=computation.amount(engine.LOCAL_EDUCATION), net_fen=computation.net_fen,
         lines=[line.as_dict() for line in computation.lines],
-        options=options.as_dict() | {"requested": {"gross_fen": gross_fen, "net_fen": net_fen}}, computed_at=now)
+        options=options.as_dict() | {"requested": {"gross_fen": gross_fen, "net_fen": net_fen},
+                                     "notices": notices_for(member=member, liability_date=liability_date,
+                                                            gross_fen=computation.gross_fen)},
+        computed_at=now)
     _refresh_account(account)
     audit.record(event="tax.withholding.created", now=now, actor=actor, subject=row, merchant=merchant,
                  after={"payment_ref": payment_ref, "gross_fen": row.gross_fen, "tax_fen": row.tax_fen,

@@ -346,3 +346,14 @@ def test_per_payment_one_enterprise_one_month_is_one_occasion(member, merchant, 
     next_month = withhold(member, merchant, "D", dt.date(2025, 9, 1), now, gross=300_000)
     assert (first.iit_fen, second.iit_fen, other.iit_fen, next_month.iit_fen) == (44000, 52000, 44000, 44000)
     assert second.lines[0]["inputs"]["occasion_income_fen"] == 600_000
+
+
+def test_notice_above_five_million_in_twelve_months(member, merchant, now):
+    for month in range(1, 11):
+        withhold(member, merchant, f"BIG{month}", dt.date(2026, month, 5), now, gross=49_000_000)
+    quote = services.tax_quote(member=member, merchant=merchant, gross_fen=20_000_000, bearer="WORKER",
+                               liability_date=dt.date(2026, 11, 5), now=now)
+    assert quote.notices and "500万元" in quote.notices[0]
+    small = services.tax_quote(member=member, merchant=merchant, gross_fen=1_000_000, bearer="WORKER",
+                               liability_date=dt.date(2026, 11, 5), now=now)
+    assert small.notices == []
