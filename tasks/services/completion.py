@@ -26,6 +26,7 @@ from tasks.exceptions import (
     TaskInvalid,
 )
 from tasks.models import CheckIn, Evaluation, PayableWork, PricingMode, ProofFile, ProofKind, Task, TaskAssignment
+from tasks.notify import notify_worker
 
 CHECK_IN_EARLY = dt.timedelta(hours=1)
 CHECK_OUT_LATE = dt.timedelta(hours=2)
@@ -211,13 +212,14 @@ def assignment_reject(*, merchant, assignment_id: int, actor, reason: str, now) 
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise TaskInvalid("请写明不通过的原因（至少 4 个字），灵工人员会据此返工或申诉", extra={"field": "reason"})
-    _task, assignment = locks.assignment_for_update(assignment_id=assignment_id, merchant=merchant)
+    task, assignment = locks.assignment_for_update(assignment_id=assignment_id, merchant=merchant)
     if not can_proceed(assignment.reject):
         raise AssignmentStateInvalid(f"当前“{assignment.get_status_display()}”，不能验收")
     assignment.reject(by=actor, at=now, reason=reason)
     assignment.save(update_fields=["status", "decided_by", "decided_at", "reject_reason", "updated_at"])
     audit.record(event="tasks.assignment.rejected", now=now, actor=actor, subject=assignment,
                  before={"status": "SUBMITTED"}, after={"status": assignment.status, "reason": reason})
+    notify_worker(assignment.member, text=f"“{task.title}”验收未通过：{reason[:60]}。可返工后重新提交或申诉。", now=now)
     return assignment
 
 
@@ -269,6 +271,8 @@ def assignment_resolve_dispute(*, assignment_id: int, actor, for_worker: bool, n
     after["status"] = assignment.status
     audit.record(event="tasks.assignment.dispute_resolved", now=now, actor=actor, subject=assignment,
                  before={"status": "DISPUTED"}, after=after)
+    outcome = "申诉成立，已验收通过" if for_worker else "维持验收不通过"
+    notify_worker(assignment.member, text=f"您对“{task.title}”的申诉已处理：{outcome}。", now=now)
     return assignment
 
 
