@@ -207,3 +207,19 @@ def test_empty_month_files_a_nil_return(db, now):
     period = filing.tax_period_file(year=2026, month=2, now=now)
     assert period.status == TaxPeriod.Status.FILED
     assert [r.row_count for r in period.returns.order_by("kind")] == [0, 0]
+
+
+def test_vat_return_reports_what_is_due_after_a_reversal_took_the_month_under_the_line(merchant, now):
+    """60,000 then 50,000 (the second carries 1,089.11 VAT for the month), then the first is refunded: the month is
+    50,000, under the line. The 代办 return declares 0 and shows the 1,089.11 + surcharges as owed back."""
+    member = make_member(name="孙八")
+    withhold(member, merchant, "V1", dt.date(2026, 1, 3), now, 6_000_000)
+    second = withhold(member, merchant, "V2", dt.date(2026, 1, 20), now, 5_000_000)
+    assert second.vat_fen == 108911
+    services.tax_reverse(payment_ref="V1", merchant=merchant, now=now)
+    period = filing.tax_period_file(year=2026, month=1, now=now)
+    vat = period.returns.get(kind="VAT")
+    row = sheet_rows(vat, "代办申报（增值税及附加税费）")[0]
+    assert Decimal(str(row["增值税应纳税额"])) == 0 and Decimal(str(row["免税销售额"])) == Decimal("50000.00")
+    assert Decimal(str(row["多代征应退"])) == Decimal(second.vat_fen + second.surcharges_fen) / 100
+    assert "应退还" in row["备注"] and vat.tax_fen == 0
