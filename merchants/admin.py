@@ -53,11 +53,35 @@ class MerchantAdmin(admin.ModelAdmin):
     readonly_fields = ("name", "uscc", "status", "approved_at", "signed_at", "activated_at", "closed_at",
                        "archive_pending", "created_at", "updated_at")
 
+    actions = ["suspend_selected", "resume_selected"]
+
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def _run(self, request, queryset, call, done: str):
+        if not _is_reviewer(request):
+            self.message_user(request, "您的角色不能执行此操作", messages.ERROR)
+            return
+        for merchant in queryset.order_by("id"):
+            try:
+                call(merchant)
+            except DomainError as error:
+                self.message_user(request, f"{merchant.name}：{error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{merchant.name}：{done}", messages.SUCCESS)
+
+    @admin.action(description="冻结所选企业（原因：运营风控冻结）")
+    def suspend_selected(self, request, queryset):
+        self._run(request, queryset, lambda m: services.merchant_suspend(
+            merchant=m, actor=request.user, reason="运营风控冻结", now=timezone.now()), "已冻结")
+
+    @admin.action(description="解冻所选企业")
+    def resume_selected(self, request, queryset):
+        self._run(request, queryset, lambda m: services.merchant_resume(merchant=m, actor=request.user,
+                                                                        now=timezone.now()), "已解冻")
 
 
 class ReviewForm(forms.Form):

@@ -8,6 +8,8 @@ from merchants.services.account import (  # noqa: F401
     merchant_close,
     merchant_close_request,
     merchant_configuration_set,
+    merchant_resume,
+    merchant_suspend,
 )
 from merchants.services.agreement import (  # noqa: F401
     service_agreement_issue,

@@ -142,3 +142,22 @@ def merchant_account(merchant):
     from ledger.selectors import merchant_account as get
 
     return get(merchant=merchant, kind=AccountKind.MERCHANT_AVAILABLE)
+
+
+class TestSuspend:
+    def test_suspend_and_resume(self, now, ops_user, merchant):
+        with pytest.raises(ValidationFailed):
+            services.merchant_suspend(merchant=merchant, actor=ops_user, reason="", now=now)
+        services.merchant_suspend(merchant=merchant, actor=ops_user, reason="风险预警", now=now)
+        merchant.refresh_from_db()
+        assert merchant.status == Merchant.Status.SUSPENDED
+        with pytest.raises(MerchantNotActive):
+            services.merchant_suspend(merchant=merchant, actor=ops_user, reason="again", now=now)
+        services.merchant_resume(merchant=merchant, actor=ops_user, now=now)
+        merchant.refresh_from_db()
+        assert merchant.status == Merchant.Status.ACTIVE
+        assert AuditRecord.objects.filter(event="merchants.merchant.suspended").count() == 1
+
+    def test_status_cannot_be_assigned_directly(self, merchant):
+        with pytest.raises(AttributeError):
+            merchant.status = Merchant.Status.CLOSED

@@ -83,3 +83,23 @@ class TestLists:
                                         actor=ops_user, now=now)
         services.list_entry_set_active(entry=entry, active=False, actor=ops_user, now=now)
         assert check(now).outcome == "PASS"
+
+
+def test_list_entries_are_added_in_the_admin_through_the_service(ops_user, monkeypatch):
+    from django.contrib import admin
+    from django.test import Client
+
+    ops_user.is_superuser = True
+    ops_user.save()
+    monkeypatch.setattr(admin.site, "has_permission", lambda request: request.user.is_active and request.user.is_staff)
+    client = Client()
+    client.force_login(ops_user)
+    data = {"list_type": "BLACK", "subject": "USCC", "value": make_uscc(77).lower(), "reason": "法院失信名单",
+            "active": "on"}
+    assert client.post("/ops/risk/listentry/add/", data).status_code == 302
+    entry = ListEntry.objects.get()
+    assert entry.value == make_uscc(77) and entry.created_by == ops_user
+    assert AuditRecord.objects.filter(event="risk.list_entry.added").exists()
+    again = client.post("/ops/risk/listentry/add/", data)
+    assert again.status_code == 200 and "名单中已有" in again.content.decode()
+    assert ListEntry.objects.count() == 1
