@@ -70,14 +70,19 @@ def approved_category_list(*, merchant) -> list[TaskCategory]:
     return list(TaskCategory.objects.filter(pk__in=ids, is_active=True).order_by("code", "id"))
 
 
-def payable_work_list(*, merchant, status: str | None = PayableWork.Status.READY,
-                      task_id: int | None = None) -> QuerySet[PayableWork]:
-    """"Ready to pay" (待付款) by default; ``status=None`` lists all. Amounts in fen."""
+def payable_work_list(*, merchant, status: str | None = PayableWork.Status.READY, task_id: int | None = None,
+                      ids: list[int] | None = None, member_id: int | None = None) -> QuerySet[PayableWork]:
+    """"Ready to pay" (待付款) by default; ``status=None`` lists all. Amounts in fen. Another tenant's rows never
+    appear (an id of theirs in ``ids`` is simply not returned)."""
     qs = PayableWork.objects.for_tenant(merchant).select_related("task", "member", "assignment")
     if status:
         qs = qs.filter(status=status)
     if task_id is not None:
         qs = qs.filter(task_id=task_id)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    if member_id is not None:
+        qs = qs.filter(member_id=member_id)
     return qs.order_by("accepted_at", "id")
 
 

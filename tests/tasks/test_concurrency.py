@@ -73,3 +73,26 @@ def test_two_payouts_reserving_the_same_work_one_wins():
     assert outcomes == ["ok", "payable_work_state_invalid"]
     payable.refresh_from_db()
     assert payable.status == PayableWork.Status.RESERVED and payable.reserved_ref in ("payout:a", "payout:b")
+
+
+def test_ten_workers_pressing_claim_on_the_mobile_page_fill_two_slots():
+    from django.test import Client
+
+    from tasks.models import TaskAssignment
+
+    merchant = MerchantFactory()
+    admin = EnterpriseUserFactory(merchant=merchant)
+    task = published_task(merchant, admin, ops=UserFactory(), headcount=2, take_mode="CLAIM")
+    clients = []
+    for _ in range(10):
+        client = Client()
+        client.force_login(worker(merchant).user)
+        clients.append(client)
+
+    import time_machine
+
+    with time_machine.travel(NOW, tick=False):
+        outcomes = race([lambda c=c: c.post(f"/m/tasks/{task.pk}/take/") for c in clients])
+
+    assert outcomes == ["ok"] * 10  # every request answered (a redirect with a message), none crashed
+    assert TaskAssignment.objects.filter(task=task, status="CLAIMED").count() == 2
