@@ -18,7 +18,7 @@ from accounts.permissions import IsEnterpriseStaff, can
 from core.api import idempotent
 from core.exceptions import ValidationFailed
 from members import selectors, services
-from members.models import Agreement, MemberMerchant
+from members.models import MemberMerchant
 
 ERROR = inline_serializer("MembersError", fields={"code": serializers.CharField(), "message": serializers.CharField(),
                                                    "extra": serializers.DictField()})
@@ -69,7 +69,7 @@ def verification_data(relationship: MemberMerchant) -> dict:
 
 
 def signing_data(relationship: MemberMerchant) -> dict:
-    agreement = Agreement.objects.filter(relationship=relationship).first()
+    agreement = selectors.agreement_of(relationship)
     status = {"SIGNED": "SIGNED", "TERMINATED": "TERMINATED", "VERIFIED": "READY"}.get(relationship.status, "NOT_READY")
     return {
         "status": status,

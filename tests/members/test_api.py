@@ -110,3 +110,12 @@ def test_a_signed_partner_request_invites_and_is_audited_by_its_key(merchant, en
     assert relationship.merchant == merchant and relationship.invited_by is None
     record = AuditRecord.objects.get(event="members.worker.invited")
     assert record.actor_label == f"api:{key.key_id}"
+
+
+def test_listing_does_not_query_per_worker(api, merchant, now, django_assert_max_num_queries):
+    from members.testing import make_signed_worker
+
+    for n in range(5):
+        make_signed_worker(merchant=merchant, n=n, now=now)
+    with django_assert_max_num_queries(8):
+        assert len(api.get("/api/v1/workers/").json()["results"]) == 5
