@@ -215,3 +215,15 @@ def test_me_page_links_every_step(client, now):
     for url in ("/m/verify/", "/m/agreements/", "/m/enterprises/", "/m/accounts/"):
         assert url in page
     assert "已实名" in page and "**** 0003" in page
+
+
+def test_home_cards_lead_a_new_worker_to_verification(client, worker_user, merchant, enterprise_admin, now):
+    from members.services import worker_invite
+
+    worker_invite(merchant=merchant, name="王芳", id_number=good_id(31), phone=worker_user.phone,
+                  actor=enterprise_admin, now=now)
+    client.force_login(worker_user)
+    page = client.get("/m/").content.decode()
+    assert "实名认证" in page and "/m/verify/" in page and "1 家企业邀请您加入" in page
+    client.force_login(enterprise_admin)
+    assert "已签约人员" in client.get("/enterprise/").content.decode()
