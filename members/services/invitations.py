@@ -115,6 +115,9 @@ def worker_invite_upload(*, merchant, filename: str, content: bytes, actor, now:
     seen_phones: dict[str, int] = {}
     clean = []
     for row in rows:
+        if row.problem:
+            errors.append({"line": row.line, "column": row.problem[0], "message": row.problem[1]})
+            continue
         try:
             name, id_number, phone = _validated(name=row.name, id_number=row.id_number, phone=row.phone, today=today)
         except DomainError as error:

@@ -96,6 +96,13 @@ class TestUpload:
                                                 actor=enterprise_admin, now=now)
         assert sorted(r.invite_phone for r in created) == sorted([make_phone(41), make_phone(42)])
 
+    def test_id_number_typed_into_a_number_cell_is_explained(self, merchant, enterprise_admin, now):
+        content = xlsx_bytes([("李娜", float(good_id(41)[:15]) * 1000, make_phone(41))])
+        with pytest.raises(UploadRejected, match="存成了数字") as error:
+            services.worker_invite_upload(merchant=merchant, filename="w.xlsx", content=content,
+                                          actor=enterprise_admin, now=now)
+        assert error.value.extra["errors"][0]["line"] == 2 and error.value.extra["errors"][0]["column"] == "身份证号"
+
     def test_every_bad_line_is_reported_with_line_and_column_and_nothing_is_imported(self, merchant,
                                                                                      enterprise_admin, now):
         invite(merchant, enterprise_admin, now, id_number=good_id(49), phone=make_phone(49))
