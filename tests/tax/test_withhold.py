@@ -357,3 +357,14 @@ def test_notice_above_five_million_in_twelve_months(member, merchant, now):
     small = services.tax_quote(member=member, merchant=merchant, gross_fen=1_000_000, bearer="WORKER",
                                liability_date=dt.date(2026, 11, 5), now=now)
     assert small.notices == []
+
+
+def test_withholding_get_is_tenant_scoped(member, merchant, other_merchant, now):
+    from core.exceptions import NotFound
+    from tax.selectors import merchant_withholdings, withholding_get
+
+    row = withhold(member, merchant, "MINE", dt.date(2026, 3, 1), now, gross=1000)
+    assert withholding_get(merchant=merchant, payment_ref="MINE").pk == row.pk
+    with pytest.raises(NotFound):
+        withholding_get(merchant=other_merchant, payment_ref="MINE")
+    assert merchant_withholdings(merchant=other_merchant, year=2026) == []
