@@ -202,3 +202,22 @@ class TestCloseExpired:
         assert closed == 1 and expired.status == Task.Status.CLOSED and later.status == Task.Status.APPROVED
         assert pending.status == "DECLINED"
         assert close_expired.name == "tasks.close_expired"
+
+
+class TestReopenedTaskWithPeople:
+    def test_headcount_cannot_drop_below_people_on_it_and_it_cannot_be_cancelled(self, merchant, enterprise_admin,
+                                                                                 ops_user, delivery):
+        from .factories import published_task, worker
+
+        task = published_task(merchant, enterprise_admin, ops=ops_user, take_mode="CLAIM")
+        for _ in range(2):
+            services.task_claim(member=worker(merchant), task_id=task.pk, now=NOW)
+        services.task_reopen_for_change(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
+
+        with pytest.raises(TaskInvalid, match="已有 2 人接取，需要人数不能少于 2"):
+            services.task_update(merchant=merchant, task_id=task.pk, data=task_data(headcount=1, take_mode="CLAIM"),
+                                 actor=enterprise_admin, now=NOW)
+        with pytest.raises(TaskStateInvalid, match="已有人员报名或接取，不能取消"):
+            services.task_cancel(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
+        task.refresh_from_db()
+        assert task.headcount == 3 and task.status == Task.Status.DRAFT
