@@ -234,7 +234,11 @@ class TestOpsAdmin:
     @pytest.fixture
     def ops(self, client, monkeypatch):
         user = UserFactory(role="OPS_REVIEWER", is_superuser=True)
-        monkeypatch.setattr(admin.site.__class__, "has_permission", lambda self, request: request.user.is_staff)
+        import config.urls  # noqa: F401  (it turns the admin site into an OTPAdminSite)
+
+        # Signing in with a TOTP device is the accounts app's business; here any active staff user may enter.
+        monkeypatch.setattr(admin.site.__class__, "has_permission",
+                            lambda self, request: request.user.is_active and request.user.is_staff)
         client.force_login(user)
         return client
 
@@ -254,6 +258,21 @@ class TestOpsAdmin:
         ops.post(f"/ops/tasks/task/{task.pk}/review/", {"decision": "send_back", "reason": "请补充交付标准"})
         task.refresh_from_db()
         assert task.status == Task.Status.RETURNED and task.review_reason == "请补充交付标准"
+
+    def test_approving_a_scenario_for_an_enterprise_is_audited(self, ops, merchant):
+        from core.models import AuditRecord
+        from tasks.models import MerchantCategory
+
+        cat = category("labeling", name="数据标注")
+
+        response = ops.post("/ops/tasks/merchantcategory/add/", {"merchant": merchant.pk, "category": cat.pk,
+                                                                 "note": "协议第 3 条"})
+
+        assert response.status_code == 302, response.content.decode()[-3000:]
+        assert response["Location"] == "/ops/tasks/merchantcategory/"
+        row = MerchantCategory.objects.get(merchant=merchant, category=cat)
+        assert row.approved_at == NOW and row.note == "协议第 3 条"
+        assert AuditRecord.objects.filter(event="tasks.merchant_category.granted", merchant_id=merchant.pk).exists()
 
     def test_resolve_a_dispute(self, ops, merchant, enterprise_admin):
         task = published_task(merchant, enterprise_admin, take_mode="CLAIM", proof_kinds=["QUANTITY"])
