@@ -204,6 +204,33 @@ def apply_status(request):
         "agreement": selectors.agreement_current(merchant=request.merchant)})
 
 
+@require_POST
+@enterprise_required("sign_agreements")
+def apply_reopen(request):
+    application = _application(request)
+    try:
+        services.merchant_application_reopen(application=application, actor=request.user, now=timezone.now(),
+                                             ip=client_ip(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("enterprise:merchants-apply-status")
+    messages.success(request, "申请已重新打开，请根据驳回原因修改后再次提交。")
+    return redirect("enterprise:merchants-apply-company")
+
+
+@require_POST
+@enterprise_required("manage_staff")
+def account_change_withdraw(request, change_id: int):
+    try:
+        services.merchant_change_withdraw(merchant=request.merchant, actor=request.user, change_id=change_id,
+                                          now=timezone.now())
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "申请已撤回。")
+    return redirect("enterprise:merchants-account")
+
+
 @enterprise_required()
 def document_download(request, document_id: int):
     """Files of the tenant only (another enterprise's file is "not found")."""

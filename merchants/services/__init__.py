@@ -5,6 +5,7 @@ from merchants.services.account import (  # noqa: F401
     merchant_change_approve,
     merchant_change_reject,
     merchant_change_request,
+    merchant_change_withdraw,
     merchant_close,
     merchant_close_request,
     merchant_configuration_set,
@@ -20,6 +21,7 @@ from merchants.services.api_keys import api_key_create, api_key_revoke, api_nonc
 from merchants.services.application import (  # noqa: F401
     merchant_application_approve,
     merchant_application_reject,
+    merchant_application_reopen,
     merchant_application_request_info,
     merchant_application_start,
     merchant_application_submit,

@@ -279,6 +279,20 @@ def merchant_change_reject(*, change: MerchantChangeRequest, actor, reason: str,
     return change
 
 
+@transaction.atomic
+def merchant_change_withdraw(*, merchant: Merchant, actor, change_id: int, now) -> MerchantChangeRequest:
+    """The enterprise withdraws its own pending change or closing request. Raises NotFound, ChangeNotAllowed."""
+    from core.tenancy import get_for_tenant
+
+    change = get_for_tenant(MerchantChangeRequest.objects.all(), merchant=merchant, message="未找到该申请",
+                            pk=change_id)
+    _, change = _pending_change(change)
+    change.withdraw(at=now)
+    change.save()
+    audit.record(event="merchants.change.withdrawn", now=now, actor=actor, subject=change)
+    return change
+
+
 # --- 账户注销 ---------------------------------------------------------------------------------------------------
 
 def close_blockers(merchant: Merchant) -> list[str]:

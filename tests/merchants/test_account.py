@@ -161,3 +161,18 @@ class TestSuspend:
     def test_status_cannot_be_assigned_directly(self, merchant):
         with pytest.raises(AttributeError):
             merchant.status = Merchant.Status.CLOSED
+
+
+def test_pending_change_can_be_withdrawn_only_by_its_enterprise(now, ops_user, other_merchant):
+    from core.exceptions import NotFound
+
+    merchant, admin, _ = signed(now, ops_user)
+    change = services.merchant_change_request(merchant=merchant, actor=admin, now=now, reason="换邮箱",
+                                              changes={"contact_email": "x@example.com"})
+    with pytest.raises(NotFound):
+        services.merchant_change_withdraw(merchant=other_merchant, actor=admin, change_id=change.pk, now=now)
+    services.merchant_change_withdraw(merchant=merchant, actor=admin, change_id=change.pk, now=now)
+    change.refresh_from_db()
+    assert change.status == "WITHDRAWN"
+    with pytest.raises(ChangeNotAllowed):
+        services.merchant_change_approve(change=change, actor=ops_user, now=now)
