@@ -29,6 +29,7 @@ from tasks.models import CheckIn, Evaluation, PayableWork, PricingMode, ProofFil
 from tasks.notify import notify_worker
 
 CHECK_IN_EARLY = dt.timedelta(hours=1)
+DISPUTE_WINDOW = dt.timedelta(days=7)  # a rejection may be disputed within 7 days; after that it is final
 CHECK_OUT_LATE = dt.timedelta(hours=2)
 
 
@@ -235,6 +236,9 @@ def assignment_dispute(*, member: Member | None, assignment_id: int, reason: str
         message = ("该申诉已由平台处理，不能再次申诉" if assignment.resolved_at
                    else f"当前“{assignment.get_status_display()}”，不能申诉")
         raise AssignmentStateInvalid(message)
+    if now - assignment.decided_at > DISPUTE_WINDOW:
+        raise AssignmentStateInvalid(f"验收结果已超过 {DISPUTE_WINDOW.days} 天申诉期，不能再申诉；如有异议请联系平台客服",
+                                     extra={"decided_at": assignment.decided_at.isoformat()})
     assignment.dispute(at=now, reason=reason)
     assignment.save(update_fields=["status", "disputed_at", "dispute_reason", "updated_at"])
     audit.record(event="tasks.assignment.disputed", now=now, actor=member.user, subject=assignment,

@@ -314,7 +314,11 @@ def task_complete(*, merchant, task_id: int, actor, now) -> Task:
     S = TaskAssignment.Status
     open_count = TaskAssignment.objects.filter(task=task).filter(
         status__in=[S.ASSIGNED, S.CLAIMED, S.SUBMITTED, S.DISPUTED]).count()
-    open_count += TaskAssignment.objects.filter(task=task, status=S.REJECTED, resolved_at__isnull=True).count()
+    # A rejection still inside its dispute window may yet be disputed (or redone); after it, the rejection is final.
+    from tasks.services.completion import DISPUTE_WINDOW
+
+    open_count += TaskAssignment.objects.filter(task=task, status=S.REJECTED, resolved_at__isnull=True,
+                                                decided_at__gt=now - DISPUTE_WINDOW).count()
     if open_count:
         raise TaskStateInvalid(f"还有 {open_count} 份工作未完成验收或申诉未处理，不能结束任务",
                                extra={"open": open_count})
