@@ -22,4 +22,8 @@ BEAT_SCHEDULE = {
     "payouts.orders_query": {"task": "payouts.orders_query", "schedule": 60.0},
     # 交易后计费: last month's fees billed on the 1st (monthly fee statement).
     "payouts.fee_statements": {"task": "payouts.fee_statements", "schedule": crontab(day_of_month=1, hour=4, minute=0)},
+    # Partner API request nonces are kept only while their timestamp is inside the window; older ones are dropped.
+    "merchants.api_nonces_purge": {"task": "merchants.api_nonces_purge", "schedule": crontab(minute=17)},
+    # Published tasks whose application deadline passed stop taking workers (pending applications are declined).
+    "tasks.close_expired": {"task": "tasks.close_expired", "schedule": crontab(minute=23)},
 }

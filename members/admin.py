@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from core.exceptions import DomainError
 from members.forms import OfflineRegistrationForm
 from members.models import Agreement, Member, MemberMerchant, PayoutAccount, VerificationAttempt
+from members.selectors import agreement_of
 from members.services import member_register_offline
 
 
@@ -60,7 +61,7 @@ class MemberMerchantAdmin(ReadOnlyAdmin):
     list_display = ("id", "merchant", "worker_name", "worker_phone", "status", "source", "invited_at", "signed_at",
                     "agreement_link")
     list_filter = ("status", "source", "merchant")
-    list_select_related = ("merchant", "member", "member__user")
+    list_select_related = ("merchant", "member", "member__user", "agreement")
     fields = ("merchant", "member", "worker_name", "worker_phone", "worker_id_number", "status", "source",
               "invited_by", "invited_at", "registered_at", "signed_at", "reminder_count", "last_reminded_at",
               "agreement_link")
@@ -83,7 +84,7 @@ class MemberMerchantAdmin(ReadOnlyAdmin):
 
     @admin.display(description="协议")
     def agreement_link(self, obj):
-        agreement = Agreement.objects.filter(relationship=obj).first()
+        agreement = agreement_of(obj)
         if agreement is None:
             return "-"
         url = reverse("admin:members_agreement_download", args=[agreement.pk])

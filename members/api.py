@@ -12,11 +12,13 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from accounts.exceptions import RoleRequired
 from accounts.models import User
-from accounts.permissions import IsEnterpriseStaff
+from accounts.permissions import IsEnterpriseStaff, can
 from core.api import idempotent
+from core.exceptions import ValidationFailed
 from members import selectors, services
-from members.models import Agreement, MemberMerchant
+from members.models import MemberMerchant
 
 ERROR = inline_serializer("MembersError", fields={"code": serializers.CharField(), "message": serializers.CharField(),
                                                    "extra": serializers.DictField()})
@@ -67,7 +69,7 @@ def verification_data(relationship: MemberMerchant) -> dict:
 
 
 def signing_data(relationship: MemberMerchant) -> dict:
-    agreement = Agreement.objects.filter(relationship=relationship).first()
+    agreement = selectors.agreement_of(relationship)
     status = {"SIGNED": "SIGNED", "TERMINATED": "TERMINATED", "VERIFIED": "READY"}.get(relationship.status, "NOT_READY")
     return {
         "status": status,
@@ -94,9 +96,8 @@ def _worker_dict(relationship: MemberMerchant) -> dict:
 
 
 def _actor(request):
-    """The staff user behind a session request; None for an API key (the key is named by the request's audit)."""
-    user = request.user
-    return user if isinstance(user, User) else None
+    """The staff user of a session request, or the API key (``ApiClient``) of a signed request — audited by its key id."""
+    return request.user
 
 
 class WorkerListCreateView(GenericAPIView):
@@ -109,7 +110,10 @@ class WorkerListCreateView(GenericAPIView):
         responses=WorkerSerializer(many=True),
     )
     def get(self, request):
-        rows = selectors.relationship_list(merchant=request.merchant, status=request.query_params.get("status") or None)
+        status = request.query_params.get("status") or None
+        if status is not None and status not in MemberMerchant.Status.values:
+            raise ValidationFailed(f"status 只能是 {', '.join(MemberMerchant.Status.values)} 之一", extra={"field": "status"})
+        rows = selectors.relationship_list(merchant=request.merchant, status=status)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([worker_data(r) for r in page])
 
@@ -121,9 +125,12 @@ class WorkerListCreateView(GenericAPIView):
     )
     @idempotent("members.worker_invite")
     def post(self, request):
+        actor = _actor(request)
+        if isinstance(actor, User) and not can(actor, "manage_workers"):
+            raise RoleRequired("您的角色无权邀请人员，请联系企业管理员或经办人")
         data = WorkerInviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        relationship = services.worker_invite(merchant=request.merchant, actor=_actor(request), now=timezone.now(),
+        relationship = services.worker_invite(merchant=request.merchant, actor=actor, now=timezone.now(),
                                               source=MemberMerchant.Source.API, **data.validated_data)
         return Response(worker_data(relationship), status=201)
 

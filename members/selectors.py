@@ -60,7 +60,7 @@ def payout_account_default(*, member: Member) -> PayoutAccount | None:
 
 
 def relationship_list(*, merchant, status: str | None = None):
-    rows = MemberMerchant.objects.for_tenant(merchant).select_related("member", "member__user")
+    rows = MemberMerchant.objects.for_tenant(merchant).select_related("member", "member__user", "agreement")
     if status:
         rows = rows.filter(status=status)
     return rows.order_by("-created_at", "id")
@@ -68,7 +68,7 @@ def relationship_list(*, merchant, status: str | None = None):
 
 def relationship_get(*, merchant, relationship_id) -> MemberMerchant:
     """One of ``merchant``'s workers; NotFound for a missing one and for another enterprise's."""
-    return get_for_tenant(MemberMerchant.objects.select_related("member", "member__user", "merchant"),
+    return get_for_tenant(MemberMerchant.objects.select_related("member", "member__user", "merchant", "agreement"),
                           merchant=merchant, pk=relationship_id, message="未找到该人员")
 
 
@@ -80,9 +80,17 @@ def relationship_status_counts(*, merchant) -> dict[str, int]:
     return counts
 
 
+def agreement_of(relationship: MemberMerchant) -> Agreement | None:
+    """The relationship's signed agreement, if any (uses the select_related row when there is one)."""
+    try:
+        return relationship.agreement
+    except Agreement.DoesNotExist:
+        return None
+
+
 def agreement_get_for_merchant(*, merchant, relationship_id) -> Agreement:
     relationship = relationship_get(merchant=merchant, relationship_id=relationship_id)
-    agreement = Agreement.objects.filter(relationship=relationship).first()
+    agreement = agreement_of(relationship)
     if agreement is None:
         raise NotFound("该人员尚未签署合作协议", code="agreement_not_found")
     return agreement

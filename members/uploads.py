@@ -24,6 +24,7 @@ class Row:
     name: str
     id_number: str
     phone: str
+    problem: tuple[str, str] | None = None  # (column, message) found while reading the cell itself
 
 
 def _reject(message: str, *, column: str = "", line: int | None = None) -> UploadRejected:
@@ -69,7 +70,11 @@ def read_worker_list(*, filename: str, content: bytes) -> list[Row]:
         cells = [_cell(value) for value in values] + ["", "", ""]
         if not any(cells[:3]):
             continue
-        rows.append(Row(line=offset, name=cells[0], id_number=cells[1], phone=cells[2]))
+        problem = None
+        if isinstance(values[1] if len(values) > 1 else None, int | float) and not isinstance(values[1], bool):
+            # Excel keeps 15 significant digits: an ID number typed into a number cell has lost its last digits.
+            problem = ("身份证号", "身份证号被 Excel 存成了数字，末尾几位已丢失：请把该列设为“文本”格式后重新输入号码")
+        rows.append(Row(line=offset, name=cells[0], id_number=cells[1], phone=cells[2], problem=problem))
     if not rows:
         raise _reject("文件中没有人员数据：请从第 2 行起每行填写一名人员")
     max_rows = int(conf.get("MEMBERS_UPLOAD_MAX_ROWS"))

@@ -8,6 +8,7 @@ from members.models import MemberMerchant
 from members.portal import enterprise, mobile
 
 member_urlpatterns = [
+    path("me/", mobile.me, name="members-me"),
     path("verify/", mobile.verify, name="members-verify"),
     path("enterprises/", mobile.enterprises, name="members-enterprises"),
     path("invite/<str:token>/", mobile.invitation, name="members-invitation"),
@@ -35,12 +36,8 @@ api_urlpatterns = [
     path("workers/<int:worker_id>/agreement.pdf", api.WorkerAgreementView.as_view(), name="members-agreement"),
 ]
 
-member_nav = [
-    (20, _("实名"), "m:members-verify"),
-    (30, _("协议"), "m:members-agreements"),
-    (40, _("企业"), "m:members-enterprises"),
-    (80, _("收款"), "m:members-accounts"),
-]
+# One tab ("我的") keeps the phone's tab bar short; the page links verification, agreements, enterprises, accounts.
+member_nav = [(90, _("我的"), "m:members-me")]
 enterprise_nav = [(20, _("灵工人员"), "enterprise:members-workers")]
 
 

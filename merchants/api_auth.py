@@ -139,10 +139,3 @@ class MerchantSignatureAuthentication(authentication.BaseAuthentication):
         request._request.merchant = key.merchant
         return client, key
 
-
-def nonces_purge(*, now) -> int:
-    """Forget nonces older than the window (a replay that old is refused by its timestamp anyway)."""
-    import datetime as dt
-
-    deleted, _ = ApiNonce.objects.filter(seen_at__lt=now - dt.timedelta(seconds=2 * WINDOW_SECONDS)).delete()
-    return deleted

@@ -31,7 +31,7 @@ def agreement_terms(*, merchant: Merchant, config: MerchantConfiguration) -> dic
         "merchant_uscc": merchant.uscc,
         "legal_rep_name": application.legal_rep_name if application else "",
         "registered_address": application.registered_address if application else "",
-        "business_scenario": application.business_scenario if application else "",
+        "business_scenario": application.business_scenario.strip().rstrip("。.；;") if application else "",
         "industry": application.get_industry_display() if application and application.industry else "",
         "fee_rate": str(config.fee_rate),
         "fee_rate_percent": rate_percent(config.fee_rate),

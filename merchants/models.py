@@ -65,6 +65,10 @@ class Merchant(FSMModelMixin, models.Model):
     def reject(self) -> None:
         pass
 
+    @transition(field=status, source=Status.REJECTED, target=Status.APPLYING)
+    def reapply(self) -> None:
+        pass
+
     @transition(field=status, source=Status.APPROVED, target=Status.SIGNED)
     def sign(self, *, at) -> None:
         self.signed_at = at
@@ -229,6 +233,11 @@ class MerchantApplication(FSMModelMixin, TenantOwnedModel):
     @transition(field=status, source=Status.SUBMITTED, target=Status.REJECTED)
     def reject(self, *, by, at, note: str) -> None:
         self.reviewed_by, self.reviewed_at, self.review_note = by, at, note
+
+    @transition(field=status, source=Status.REJECTED, target=Status.DRAFT)
+    def reopen(self) -> None:
+        self.verification_status = self.Verification.NOT_STARTED
+        self.risk_outcome, self.risk_reasons = "", []
 
 
 class ServiceAgreement(FSMModelMixin, TenantOwnedModel):

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
@@ -6,8 +7,24 @@ from risk import services
 from risk.models import ListEntry, RiskCheck
 
 
+class ListEntryForm(forms.ModelForm):
+    class Meta:
+        model = ListEntry
+        fields = ("list_type", "subject", "value", "reason", "active")
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and data.get("value"):
+            value = data["value"].strip().upper() if data.get("subject") == ListEntry.Subject.USCC else data["value"]
+            if ListEntry.objects.filter(list_type=data.get("list_type"), subject=data.get("subject"),
+                                        value=value.strip()).exists():
+                raise forms.ValidationError(f"名单中已有“{value}”，如需修改请编辑原记录")
+        return data
+
+
 @admin.register(ListEntry)
 class ListEntryAdmin(admin.ModelAdmin):
+    form = ListEntryForm
     list_display = ("id", "list_type", "subject", "value", "reason", "active", "created_at")
     list_filter = ("list_type", "subject", "active")
     search_fields = ("value", "reason")

@@ -81,6 +81,15 @@ def distance_m(lat1, lng1, lat2, lng2) -> int:
     return round(2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a))))
 
 
+def bounding_box(lat, lng, *, radius_m: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(south, west, north, east) in Decimal degrees enclosing a circle of ``radius_m`` around the point."""
+    d_lat = radius_m / 111_320
+    d_lng = radius_m / (111_320 * max(0.01, math.cos(math.radians(float(lat)))))
+    q = Decimal("0.000001")
+    return (Decimal(str(float(lat) - d_lat)).quantize(q), Decimal(str(float(lng) - d_lng)).quantize(q),
+            Decimal(str(float(lat) + d_lat)).quantize(q), Decimal(str(float(lng) + d_lng)).quantize(q))
+
+
 def format_distance(metres: int | None) -> str:
     if metres is None:
         return ""

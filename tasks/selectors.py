@@ -70,14 +70,19 @@ def approved_category_list(*, merchant) -> list[TaskCategory]:
     return list(TaskCategory.objects.filter(pk__in=ids, is_active=True).order_by("code", "id"))
 
 
-def payable_work_list(*, merchant, status: str | None = PayableWork.Status.READY,
-                      task_id: int | None = None) -> QuerySet[PayableWork]:
-    """"Ready to pay" (待付款) by default; ``status=None`` lists all. Amounts in fen."""
+def payable_work_list(*, merchant, status: str | None = PayableWork.Status.READY, task_id: int | None = None,
+                      ids: list[int] | None = None, member_id: int | None = None) -> QuerySet[PayableWork]:
+    """"Ready to pay" (待付款) by default; ``status=None`` lists all. Amounts in fen. Another tenant's rows never
+    appear (an id of theirs in ``ids`` is simply not returned)."""
     qs = PayableWork.objects.for_tenant(merchant).select_related("task", "member", "assignment")
     if status:
         qs = qs.filter(status=status)
     if task_id is not None:
         qs = qs.filter(task_id=task_id)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    if member_id is not None:
+        qs = qs.filter(member_id=member_id)
     return qs.order_by("accepted_at", "id")
 
 
@@ -109,6 +114,9 @@ def task_summary(*, merchant) -> dict:
 
 # --- worker side ----------------------------------------------------------------------------------------------
 
+NEAR_ME_MAX_M = 100_000  # "near me" looks 100 km around the worker; remote tasks are always listed after
+
+
 @dataclass
 class OpenTask:
     task: Task
@@ -136,8 +144,15 @@ def open_task_list(*, q: str = "", category: str = "", pricing_mode: str = "", m
         qs = qs.filter(unit_price_fen__gte=min_price_fen)
     if city and origin is None:
         qs = qs.filter(Q(city=geo.normalise_city(city)) | Q(is_remote=True))
+    if origin is not None:
+        # A bounding box in the database (indexable, cheap), the exact haversine distance in Python.
+        south, west, north, east = geo.bounding_box(origin[0], origin[1], radius_m=NEAR_ME_MAX_M)
+        qs = qs.filter(Q(is_remote=True) | Q(latitude__range=(south, north), longitude__range=(west, east)))
+        candidates = qs.order_by("-published_at", "-id")
+    else:
+        candidates = qs.order_by("-published_at", "-id")[: limit * 2]
     rows = []
-    for task in qs.order_by("-published_at", "-id")[: limit * 2]:
+    for task in candidates:
         slots_left = task.headcount - task.taken
         if slots_left <= 0:
             continue
@@ -228,7 +243,3 @@ def task_history(*, task: Task) -> list[AuditRecord]:
     return list(AuditRecord.objects.filter(
         Q(subject_type="tasks.task", subject_id=str(task.pk))
         | Q(subject_type="tasks.taskassignment", subject_id__in=assignment_ids)).order_by("seq"))
-
-
-def _pk_list(values) -> list[int]:
-    return [_pk(v) for v in values]

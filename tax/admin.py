@@ -131,6 +131,16 @@ class WithholdingAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "route", "bearer", "rule_set")
     search_fields = ("payment_ref",)
     readonly_fields = ("lines_pretty",)
+    actions = ["recompute"]
+
+    @admin.action(description="重新计算核对（按记录保存的规则集、设置和此前的记录）")
+    def recompute(self, request, queryset):
+        mismatched = [row.payment_ref for row in queryset.select_related("rule_set", "member").order_by("id")
+                      if not services.withholding_matches_recomputation(withholding=row)]
+        if mismatched:
+            messages.error(request, f"以下记录重新计算结果不一致，请核查：{', '.join(mismatched)}")
+        else:
+            messages.success(request, f"{queryset.count()} 条记录重新计算一致")
 
     @admin.display(description="税前")
     def gross(self, obj):

@@ -7,6 +7,8 @@ the worker's recorded state (``tax_quote``); without, it previews a new worker's
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -34,24 +36,34 @@ class QuoteRequest(serializers.Serializer):
     location = serializers.ChoiceField(choices=list(engine.LOCATIONS), required=False)
 
 
+def _merchant(request):
+    """The caller's enterprise: a signed partner request (``request.merchant``) or enterprise staff."""
+    merchant = getattr(request, "merchant", None)
+    if merchant is None and getattr(request.user, "kind", None) == Kind.ENTERPRISE:
+        merchant = request.user.merchant
+    return merchant
+
+
 def _member(request, member_id: int) -> Member:
     user = request.user
-    if user.kind == Kind.WORKER:
+    if getattr(user, "kind", None) == Kind.WORKER:
         member = member_for_user(user=user)
         if member is None or member.pk != member_id:
             raise NotFound("未找到该灵工人员")
         return member
-    if user.kind == Kind.ENTERPRISE and user.merchant_id:
-        related = MemberMerchant.objects.for_tenant(user.merchant).filter(member_id=member_id).exists()
-        if not related:
-            raise NotFound("未找到该灵工人员")
-        return Member.objects.get(pk=member_id)
-    raise PermissionDenied("只有企业用户或灵工人员本人可以按人员试算")
+    merchant = _merchant(request)
+    if merchant is None:
+        raise PermissionDenied("只有企业（含 API 密钥）或灵工人员本人可以按人员试算")
+    if not MemberMerchant.objects.for_tenant(merchant).filter(member_id=member_id).exists():
+        raise NotFound("未找到该灵工人员")
+    return Member.objects.get(pk=member_id)
 
 
 class TaxQuoteView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=QuoteRequest, responses={200: OpenApiTypes.OBJECT}, summary="税费试算",
+                   description="有 member_id 时按该人员已有记录试算（不写入）；否则预览新人员连续月份的税费。金额为元字符串。")
     def post(self, request):
         data = QuoteRequest(data=request.data)
         data.is_valid(raise_exception=True)
@@ -60,7 +72,7 @@ class TaxQuoteView(APIView):
         amount, bearer = values["amount"], values["bearer"]
         if values.get("member_id"):
             member = _member(request, values["member_id"])
-            quote = tax_quote(member=member, merchant=getattr(request.user, "merchant", None), bearer=bearer,
+            quote = tax_quote(member=member, merchant=_merchant(request), bearer=bearer,
                               liability_date=on, now=timezone.now(),
                               **({"gross_fen": amount} if bearer == "WORKER" else {"net_fen": amount}))
             body = {key: (format_yuan(value) if key.endswith("_fen") and isinstance(value, int) else value)

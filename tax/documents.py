@@ -1,7 +1,7 @@
 """收入纳税明细: a worker's income and tax statement for a year, as a PDF with a verification code and QR.
 
-The code is checked by the public page ``/verify/tax/<code>/``, which shows what the statement said (masked) and the
-PDF's SHA-256. The platform cannot issue a 完税证明: the statement says the official 纳税记录 comes from the 个税 App.
+The PDF carries the platform's digital signature (``core.signing``). The code is checked by the public page
+``/verify/tax/<code>/``, which shows what the statement said (masked) and the signed PDF's SHA-256. The platform cannot issue a 完税证明: the statement says the official 纳税记录 comes from the 个税 App.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from core import audit
 from core.documents import render_pdf
 from core.money import format_yuan
 from core.pii import mask_id_number, mask_name
+from core.signing import sign_pdf
 from tax import engine, selectors
 from tax.exceptions import StatementNotFound
 from tax.models import TaxStatement
@@ -58,11 +59,12 @@ def tax_statement_issue(*, member, year: int, now, actor=None) -> TaxStatement:
         "rows": rows, "routes": engine.ROUTES,
         "entity_name": selectors.tax_settings().entity_name or settings.PLATFORM_LEGAL_NAME,
     })
+    signed = sign_pdf(document.content, reason=f"收入纳税明细 验证码 {code}")  # the platform's digital seal
     with transaction.atomic():
-        statement = TaxStatement(member=member, year=year, code=code, summary=summary, sha256=document.sha256,
+        statement = TaxStatement(member=member, year=year, code=code, summary=summary, sha256=signed.sha256,
                                  issued_at=now)
-        statement.file.save(f"statement-{year}-{code}.pdf", ContentFile(document.content), save=False)
+        statement.file.save(f"statement-{year}-{code}.pdf", ContentFile(signed.content), save=False)
         statement.save()
         audit.record(event="tax.statement.issued", now=now, actor=actor, subject=statement,
-                     after={"year": year, "code": code, "sha256": document.sha256})
+                     after={"year": year, "code": code, "sha256": signed.sha256})
     return statement

@@ -79,6 +79,8 @@ class PriorState:
     """
 
     month_gross_fen: int = 0
+    occasion_income_fen: int = 0  # per-payment route: this enterprise's IIT income this month (一次)
+    occasion_withheld_fen: int = 0
     month_vat_fen: int = 0
     month_surcharges_fen: dict = field(default_factory=dict)
     iit_income_by_month: dict = field(default_factory=dict)
@@ -131,24 +133,37 @@ def _y(fen: int | Decimal) -> str:
 # --- IIT -------------------------------------------------------------------------------------------------------
 
 
-def iit_per_payment(income_fen: int, params: dict, *, rule_set: str = "") -> Line:
-    """劳务报酬按次预扣（预扣率表二）: 收入额 = 收入 − 800 (收入 ≤ 4,000) or 收入 × 80%; × 20/30/40% − 速算扣除数."""
+def iit_per_payment(income_fen: int, params: dict, *, rule_set: str = "", occasion_income_fen: int = 0,
+                    occasion_withheld_fen: int = 0) -> Line:
+    """劳务报酬按次预扣（预扣率表二）: 收入额 = 收入 − 800 (收入 ≤ 4,000) or 收入 × 80%; × 20/30/40% − 速算扣除数.
+
+    一次 (one occasion): with the rule set's ``occasion`` = "merchant_month", payments from one enterprise in one month
+    are one 次 (个人所得税法实施条例 第十四条: 属于同一项目连续性收入的，以一个月内取得的收入为一次); the payment
+    withholds the tax on the occasion's total so far minus what the occasion already withheld.
+    """
     p = params["iit"]["labor_per_payment"]
     cutoff, fixed, ratio = int(p["low_income_cutoff_fen"]), int(p["fixed_expense_fen"]), Decimal(p["expense_ratio"])
-    if income_fen <= 0:
-        return Line(IIT, LABELS[IIT], 0, "本次收入为 0", {"income_fen": income_fen}, rule_set=rule_set)
-    if income_fen <= cutoff:
-        taxable = Decimal(max(0, income_fen - fixed))
-        expense_text = f"收入 {_y(income_fen)} − 800"
+    total = occasion_income_fen + income_fen
+    inputs = {"income_fen": income_fen, "occasion_income_fen": total, "occasion_withheld_fen": occasion_withheld_fen,
+              "occasion": p.get("occasion", "payment")}
+    if total <= 0:
+        return Line(IIT, LABELS[IIT], 0, "本次收入为 0", inputs, rule_set=rule_set)
+    if total <= cutoff:
+        taxable = Decimal(max(0, total - fixed))
+        expense_text = f"收入 {_y(total)} − 800"
     else:
-        taxable = Decimal(income_fen) * (1 - ratio)
-        expense_text = f"收入 {_y(income_fen)} × (1 − {ratio})"
+        taxable = Decimal(total) * (1 - ratio)
+        expense_text = f"收入 {_y(total)} × (1 − {ratio})"
     rate, quick = bracket(p["table"], taxable)
-    tax = max(0, round_fen(taxable * rate - quick))
-    return Line(IIT, LABELS[IIT], tax,
-                f"应纳税所得额 = {expense_text} = {_y(taxable)}；税额 = {_y(taxable)} × {rate} − {_y(quick)} = {_y(tax)}",
-                {"income_fen": income_fen, "taxable_fen": str(taxable)}, rate=str(rate), quick_deduction_fen=quick,
-                base_fen=round_fen(taxable), cumulative_fen=None, rule_set=rule_set)
+    occasion_tax = max(0, round_fen(taxable * rate - quick))
+    tax = max(0, occasion_tax - occasion_withheld_fen)
+    scope = "（同一企业本月合计为一次）" if occasion_income_fen else ""
+    formula = f"应纳税所得额 = {expense_text}{scope} = {_y(taxable)}；税额 = {_y(taxable)} × {rate} − {_y(quick)} = {_y(occasion_tax)}"
+    if occasion_withheld_fen:
+        formula += f"；本次 = {_y(occasion_tax)} − 已预扣 {_y(occasion_withheld_fen)} = {_y(tax)}"
+    inputs["taxable_fen"] = str(taxable)
+    return Line(IIT, LABELS[IIT], tax, formula, inputs, rate=str(rate), quick_deduction_fen=quick,
+                base_fen=round_fen(taxable), cumulative_fen=occasion_tax, rule_set=rule_set)
 
 
 def consecutive_months(months_with_income: set[int], month: int) -> list[int]:
@@ -309,7 +324,10 @@ def compute(*, params: dict, rule_set: str, route: str, gross_fen: int, liabilit
     if options.iit_base_when_vat_due == BASE_VAT_EXCLUSIVE and vat_line.amount_fen:
         iit_income = gross_fen - vat_line.amount_fen
     if route == LABOR_PER_PAYMENT:
-        iit_line = iit_per_payment(iit_income, params, rule_set=rule_set)
+        merged = params["iit"]["labor_per_payment"].get("occasion") == "merchant_month"
+        iit_line = iit_per_payment(iit_income, params, rule_set=rule_set,
+                                   occasion_income_fen=prior.occasion_income_fen if merged else 0,
+                                   occasion_withheld_fen=prior.occasion_withheld_fen if merged else 0)
     elif route == LABOR_CUMULATIVE:
         iit_line = iit_cumulative(iit_income, liability_date.month, prior, params, options, rule_set=rule_set)
     else:

@@ -39,7 +39,8 @@ PER_PAYMENT_HEADERS = ["工号", "*姓名", "*证件类型", "*证件号码", "*
 CHECK_HEADERS = ["工号", "姓名", "证件号码", "所得项目", "本期收入", "累计收入", "累计费用", "累计减除费用", "连续月份数",
                  "预扣率", "速算扣除数", "本期应预扣预缴税额", "付款笔数"]
 VAT_HEADERS = ["序号", "姓名", "证件类型", "证件号码", "平台内唯一标识", "收入（含税）", "销售额（不含税）", "免税销售额",
-               "征收率", "增值税应纳税额", "城市维护建设税", "教育费附加", "地方教育附加", "附加税费合计", "备注"]
+               "征收率", "增值税应纳税额", "城市维护建设税", "教育费附加", "地方教育附加", "附加税费合计",
+               "已代征税费", "多代征应退", "备注"]
 ITEM_CUMULATIVE = "其他连续劳务报酬"
 ITEM_PER_PAYMENT = "一般劳务报酬所得"
 
@@ -133,9 +134,18 @@ def iit_return(*, period, rows, year_rows, label: str) -> tuple[bytes, dict]:
                           last_line.get("rate", ""), _yuan(last_line.get("quick_deduction_fen") or 0), _yuan(tax),
                           len(live_payments)])
         else:
-            for r in live_payments:
+            # one row per 次: an enterprise's payments to the worker in the month (实施条例第十四条)
+            occasions: dict = defaultdict(list)
+            for r in member_rows:
+                occasions[r.merchant_id].append(r)
+            for merchant_rows in occasions.values():
+                occasion_income = sum(r.iit_income_fen for r in merchant_rows)
+                if occasion_income <= 0:
+                    continue
+                refs = ", ".join(r.payment_ref for r in merchant_rows if r.kind == "PAYMENT" and r.id not in reversed_ids)
                 _text(per_payment, [code, member.name, ID_TYPE, member.id_number, ITEM_PER_PAYMENT,
-                                    _yuan(r.iit_income_fen), 0, 0, 0, 0, 0, 0, 0, f"付款单 {r.payment_ref}"])
+                                    _yuan(occasion_income), 0, 0, 0, 0, 0, 0, 0,
+                                    f"{merchant_rows[0].merchant.name}：{refs}"[:200]])
             _text(check, [code, member.name, member.id_number, ITEM_PER_PAYMENT, _yuan(income), "", "", "", "",
                           "", "", _yuan(tax), len(live_payments)])
         income_total += income
@@ -143,8 +153,27 @@ def iit_return(*, period, rows, year_rows, label: str) -> tuple[bytes, dict]:
     return _save(workbook), {"row_count": people_count, "income_fen": income_total, "tax_fen": tax_total}
 
 
+def month_due(member_rows) -> dict:
+    """The VAT and surcharges due on the worker's month total, re-computed with the rule set and settings of the
+    month's last payment. Differs from what was withheld only after a reversal took the month back under the line
+    (withholding never refunds mid-month; the difference is owed back to the worker)."""
+    payments = [r for r in member_rows if r.kind == "PAYMENT"] or member_rows
+    last = payments[-1]
+    options = engine.Options(**{key: last.options[key] for key in
+                                ("gap_month_rule", "iit_base_when_vat_due", "vat_threshold_base", "location")})
+    gross = sum(r.gross_fen for r in member_rows)
+    params = last.rule_set.parameters
+    vat_line = engine.vat_month(gross, engine.PriorState(), params, options)
+    due = {engine.VAT: vat_line.amount_fen, "rate": vat_line.rate}
+    for line in engine.surcharges(vat_line.amount_fen, engine.PriorState(), params, options):
+        due[line.kind] = line.amount_fen if vat_line.amount_fen else 0
+    for kind in engine.SURCHARGE_KINDS:
+        due.setdefault(kind, 0)
+    return due
+
+
 def vat_return(*, period, rows, label: str) -> tuple[bytes, dict]:
-    """代办申报（为从业人员代办适用）: VAT and surcharges per worker for the month."""
+    """代办申报（为从业人员代办适用）: VAT and surcharges due per worker for the month, beside what was withheld."""
     workbook = Workbook()
     sheet = _sheet(workbook, "代办申报（增值税及附加税费）", VAT_HEADERS, first=True)
     by_member: dict = defaultdict(list)
@@ -155,18 +184,21 @@ def vat_return(*, period, rows, label: str) -> tuple[bytes, dict]:
         member_rows = by_member[member_id]
         member = member_rows[0].member
         gross = sum(r.gross_fen for r in member_rows)
-        if gross == 0:
+        if gross <= 0:
             continue
-        vat = sum(r.vat_fen for r in member_rows)
-        urban = sum(r.urban_fen for r in member_rows)
-        education = sum(r.education_fen for r in member_rows)
-        local = sum(r.local_education_fen for r in member_rows)
+        due = month_due(member_rows)
+        vat = due[engine.VAT]
+        urban, education, local = due[engine.URBAN], due[engine.EDUCATION], due[engine.LOCAL_EDUCATION]
+        withheld = sum(r.vat_fen + r.surcharges_fen for r in member_rows)
+        refund = withheld - (vat + urban + education + local)
         count += 1
-        rate = next((line.get("rate") for r in member_rows for line in r.lines if line["kind"] == engine.VAT), "")
+        note = "达到起征点，全额计税" if vat else "月销售额未超过起征点，免征"
+        if refund:
+            note += f"；已代征 {_yuan(withheld)} 元，多代征 {_yuan(refund)} 元应退还本人"
         _text(sheet, [count, member.name, ID_TYPE, member.id_number, worker_code(member_id), _yuan(gross),
-                      _yuan(gross - vat) if vat else 0, 0 if vat else _yuan(gross), rate, _yuan(vat), _yuan(urban),
-                      _yuan(education), _yuan(local), _yuan(urban + education + local),
-                      "达到起征点，全额计税" if vat else "月销售额未超过起征点，免征"])
+                      _yuan(gross - vat) if vat else 0, 0 if vat else _yuan(gross), due["rate"], _yuan(vat),
+                      _yuan(urban), _yuan(education), _yuan(local), _yuan(urban + education + local),
+                      _yuan(withheld), _yuan(refund), note])
         income_total += gross
         tax_total += vat + urban + education + local
     return _save(workbook), {"row_count": count, "income_fen": income_total, "tax_fen": tax_total}

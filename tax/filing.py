@@ -51,7 +51,7 @@ def tax_period_file(*, year: int, month: int, now, entity_code: str | None = Non
     correction = period.status == TaxPeriod.Status.CORRECTION_PENDING
     version = period.version + 1 if correction else 1
     rows = list(Withholding.objects.filter(period=period, route__in=selectors.LABOR_ROUTES)
-                .select_related("member").order_by("member_id", "liability_date", "id"))
+                .select_related("member", "merchant", "rule_set").order_by("member_id", "liability_date", "id"))
     member_ids = {row.member_id for row in rows}
     year_rows = list(Withholding.objects.filter(entity_code=entity_code, member_id__in=member_ids,
                                                 liability_date__year=year, liability_date__month__lte=month,

@@ -63,18 +63,30 @@ def options_for(*, settings_row: TaxSettings, member, location: str | None = Non
                           vat_threshold_base=settings_row.vat_threshold_base, location=location)
 
 
-def prior_state(*, member, entity_code: str, on: dt.date) -> engine.PriorState:
+def prior_state(*, member, entity_code: str, on: dt.date, before_id: int | None = None,
+                merchant=None) -> engine.PriorState:
     """The worker's state before a payment dated ``on``: the month's VAT figures across the whole platform, and the
-    year's IIT income and withholding by month for ``entity_code``. Reversal rows are negative, so they restore it."""
+    year's IIT income and withholding by month for ``entity_code``. Reversal rows are negative, so they restore it.
+    ``before_id``: only rows recorded before that withholding (to re-compute it as it was computed)."""
     rows = Withholding.objects.filter(member=member, route__in=LABOR_ROUTES)
+    if before_id is not None:
+        rows = rows.filter(id__lt=before_id)
     month = (rows.filter(liability_date__year=on.year, liability_date__month=on.month)
              .aggregate(gross=Sum("gross_fen"), vat=Sum("vat_fen"), urban=Sum("urban_fen"),
                         education=Sum("education_fen"), local=Sum("local_education_fen")))
-    by_month = (rows.filter(entity_code=entity_code, liability_date__year=on.year)
+    # Only rows computed by the cumulative method count towards it: in 2025 it starts on 2025-10-01 (No. 16), and
+    # income withheld per payment before that is not part of the cumulative run.
+    by_month = (rows.filter(entity_code=entity_code, liability_date__year=on.year, route=engine.LABOR_CUMULATIVE)
                 .values("liability_date__month").annotate(income=Sum("iit_income_fen"), iit=Sum("iit_fen"))
                 .order_by("liability_date__month"))
+    occasion = {"income": 0, "iit": 0}
+    if merchant is not None:
+        occasion = (rows.filter(merchant=merchant, route=engine.LABOR_PER_PAYMENT, liability_date__year=on.year,
+                                liability_date__month=on.month)
+                    .aggregate(income=Sum("iit_income_fen"), iit=Sum("iit_fen")))
     return engine.PriorState(
         month_gross_fen=month["gross"] or 0, month_vat_fen=month["vat"] or 0,
+        occasion_income_fen=occasion["income"] or 0, occasion_withheld_fen=occasion["iit"] or 0,
         month_surcharges_fen={engine.URBAN: month["urban"] or 0, engine.EDUCATION: month["education"] or 0,
                               engine.LOCAL_EDUCATION: month["local"] or 0},
         iit_income_by_month={row["liability_date__month"]: row["income"] for row in by_month},

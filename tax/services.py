@@ -16,9 +16,10 @@ Lock order: TaxAccount (member, entity, year) → TaxPeriod. Filing locks only T
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 
 from core import audit
 from tax import engine, selectors
@@ -45,6 +46,7 @@ class Quote:
     iit_income_fen: int
     lines: list[dict]
     options: dict
+    notices: list[str] = field(default_factory=list)
 
     @property
     def surcharges_fen(self) -> int:
@@ -100,6 +102,22 @@ def compute_payment(*, member, gross_fen: int | None, net_fen: int | None, liabi
     return rule_set, options, computation
 
 
+TWELVE_MONTH_REGISTRATION_FEN = 5_000_000_00  # STA 2025 No. 16: > 5,000,000 in 12 consecutive months
+
+
+def notices_for(*, member, liability_date: dt.date, gross_fen: int) -> list[str]:
+    """Things the payer should know that do not change this payment's figures."""
+    if member is None:
+        return []
+    index = liability_date.year * 12 + liability_date.month - 1 - 11
+    since = dt.date(index // 12, index % 12 + 1, 1)
+    earned = (Withholding.objects.filter(member=member, liability_date__gte=since, liability_date__lte=liability_date)
+              .aggregate(total=Sum("gross_fen"))["total"] or 0)
+    if earned + gross_fen > TWELVE_MONTH_REGISTRATION_FEN:
+        return ["该灵工人员连续12个月在本平台取得的收入超过500万元：按税务总局公告2025年第16号，平台应引导其依法办理市场主体登记并自行申报增值税"]
+    return []
+
+
 def _quote(*, rule_set, options, computation: engine.Computation, bearer: str, liability_date) -> Quote:
     return Quote(rule_set=rule_set.code, route=computation.route, bearer=bearer, liability_date=liability_date,
                  gross_fen=computation.gross_fen, net_fen=computation.net_fen,
@@ -118,12 +136,15 @@ def tax_quote(*, member, merchant, bearer: str, liability_date: dt.date, now, gr
     """
     _validate(gross_fen=gross_fen, net_fen=net_fen, bearer=bearer)
     settings_row = selectors.tax_settings()
-    prior = selectors.prior_state(member=member, entity_code=settings_row.entity_code, on=liability_date)
+    prior = selectors.prior_state(member=member, entity_code=settings_row.entity_code, on=liability_date,
+                                   merchant=merchant)
     rule_set, options, computation = compute_payment(member=member, gross_fen=gross_fen, net_fen=net_fen,
                                                      liability_date=liability_date, prior=prior,
                                                      settings_row=settings_row)
-    return _quote(rule_set=rule_set, options=options, computation=computation, bearer=bearer,
-                  liability_date=liability_date)
+    quote = _quote(rule_set=rule_set, options=options, computation=computation, bearer=bearer,
+                   liability_date=liability_date)
+    quote.notices = notices_for(member=member, liability_date=liability_date, gross_fen=computation.gross_fen)
+    return quote
 
 
 # --- locks ---------------------------------------------------------------------------------------------------
@@ -208,7 +229,7 @@ def tax_withhold(*, member, merchant, payment_ref: str, bearer: str, liability_d
     if period.is_locked:
         raise PeriodLocked(f"{period.label}的税款已申报，所属期已锁定；请以当前月份作为纳税义务发生日重新计算",
                            extra={"period": period.label})
-    prior = selectors.prior_state(member=member, entity_code=entity, on=liability_date)
+    prior = selectors.prior_state(member=member, entity_code=entity, on=liability_date, merchant=merchant)
     rule_set, options, computation = compute_payment(member=member, gross_fen=gross_fen, net_fen=net_fen,
                                                      liability_date=liability_date, prior=prior,
                                                      settings_row=settings_row)
@@ -221,7 +242,10 @@ def tax_withhold(*, member, merchant, payment_ref: str, bearer: str, liability_d
         education_fen=computation.amount(engine.EDUCATION),
         local_education_fen=computation.amount(engine.LOCAL_EDUCATION), net_fen=computation.net_fen,
         lines=[line.as_dict() for line in computation.lines],
-        options=options.as_dict() | {"requested": {"gross_fen": gross_fen, "net_fen": net_fen}}, computed_at=now)
+        options=options.as_dict() | {"requested": {"gross_fen": gross_fen, "net_fen": net_fen},
+                                     "notices": notices_for(member=member, liability_date=liability_date,
+                                                            gross_fen=computation.gross_fen)},
+        computed_at=now)
     _refresh_account(account)
     audit.record(event="tax.withholding.created", now=now, actor=actor, subject=row, merchant=merchant,
                  after={"payment_ref": payment_ref, "gross_fen": row.gross_fen, "tax_fen": row.tax_fen,
@@ -289,6 +313,31 @@ def tax_reverse(*, payment_ref: str, now, merchant=None, actor=None, reason: str
                  after={"payment_ref": payment_ref, "gross_fen": row.gross_fen, "tax_fen": row.tax_fen,
                         "correction_version": correction_version})
     return row
+
+
+# --- explain and re-compute -------------------------------------------------------------------------------------
+
+
+def withholding_recompute(*, withholding: Withholding) -> engine.Computation:
+    """Re-compute a recorded withholding from what it kept: its rule set (by liability date), the options it used,
+    its route and gross, and the worker's rows recorded before it. A row that no longer re-computes to the same
+    figures means data was changed behind the services' back. Reads only."""
+    options = engine.Options(**{key: withholding.options[key] for key in
+                                ("gap_month_rule", "iit_base_when_vat_due", "vat_threshold_base", "location")})
+    prior = selectors.prior_state(member=withholding.member, entity_code=withholding.entity_code,
+                                  on=withholding.liability_date, before_id=withholding.pk,
+                                  merchant=withholding.merchant)
+    return engine.compute(params=withholding.rule_set.parameters, rule_set=withholding.rule_set.code,
+                          route=withholding.route, gross_fen=withholding.gross_fen,
+                          liability_date=withholding.liability_date, prior=prior, options=options)
+
+
+def withholding_matches_recomputation(*, withholding: Withholding) -> bool:
+    if withholding.kind != Withholding.Kind.PAYMENT:
+        return True
+    again = withholding_recompute(withholding=withholding)
+    return (again.net_fen, again.amount(engine.IIT), again.amount(engine.VAT), again.iit_income_fen) == (
+        withholding.net_fen, withholding.iit_fen, withholding.vat_fen, withholding.iit_income_fen)
 
 
 # --- settings ------------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ api_urlpatterns = [
 
 public_urlpatterns = [
     path("verify/tax/<str:code>/", views.verify_statement, name="tax-verify"),
+    path("tax/calculator/", views.calculator, name="tax-calculator"),
 ]
 
 member_nav = [(60, "收入与纳税", "m:tax-home")]

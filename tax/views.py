@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import enterprise_required, worker_required
@@ -19,7 +21,7 @@ from tax.documents import tax_statement_issue
 from tax.models import TaxStatement
 from tax.preview import ROUTE_CHOICES, tax_preview
 
-ROUTE_LABELS = {"AUTO": "按规则集自动（自然人劳务报酬）", **engine.ROUTES}
+ROUTE_LABELS = {"AUTO": _("按规则集自动（自然人劳务报酬）"), **engine.ROUTES}
 
 
 def _year(request, years: list[int]) -> int:
@@ -86,13 +88,13 @@ def member_statement_download(request, code: str):
 
 
 class CalculatorForm(forms.Form):
-    start = forms.DateField(label="首月纳税义务发生日", widget=forms.DateInput(attrs={"type": "date"}))
-    monthly = forms.CharField(label="每月金额（元，逗号分隔，连续月份）", initial="12000,12000,12000")
-    bearer = forms.ChoiceField(label="税费承担方", choices=[("WORKER", "灵工人员承担（金额为税前）"),
-                                                          ("MERCHANT", "企业承担（金额为实得，自动倒算）")])
-    route = forms.ChoiceField(label="计税路径", choices=[(r, ROUTE_LABELS[r]) for r in ROUTE_CHOICES])
-    location = forms.ChoiceField(label="城建税所在地", required=False,
-                                 choices=[("", "按报税设置")] + list(engine.LOCATIONS.items()))
+    start = forms.DateField(label=_("首月纳税义务发生日"), widget=forms.DateInput(attrs={"type": "date"}))
+    monthly = forms.CharField(label=_("每月金额（元，逗号分隔，连续月份）"), initial="12000,12000,12000")
+    bearer = forms.ChoiceField(label=_("税费承担方"), choices=[("WORKER", _("灵工人员承担（金额为税前）")),
+                                                             ("MERCHANT", _("企业承担（金额为实得，自动倒算）"))])
+    route = forms.ChoiceField(label=_("计税路径"), choices=[(r, ROUTE_LABELS[r]) for r in ROUTE_CHOICES])
+    location = forms.ChoiceField(label=_("城建税所在地"), required=False,
+                                 choices=[("", _("按报税设置"))] + list(engine.LOCATIONS.items()))
 
     def clean_monthly(self):
         try:
@@ -130,6 +132,13 @@ def member_calculator(request):
 @require_GET
 def enterprise_calculator(request):
     return _calculator(request, "tax/enterprise_calculator.html")
+
+
+@login_required
+@require_GET
+def calculator(request):
+    """The same calculator for anyone signed in (operations staff included), outside the two portals."""
+    return _calculator(request, "tax/calculator.html")
 
 
 # --- enterprises -----------------------------------------------------------------------------------------------

@@ -24,6 +24,21 @@ def _form_error(form, error: DomainError) -> None:
 
 
 @worker_required()
+def me(request):
+    """我的: where the worker stands on each onboarding step, with a link to each page."""
+    member = selectors.member_for_user(user=request.user)
+    relationships = list(selectors.relationship_list_for_member(member=member))
+    return render(request, "members/m/me.html", {
+        "member": member,
+        "signed": sum(1 for r in relationships if r.status == MemberMerchant.Status.SIGNED),
+        "to_sign": sum(1 for r in relationships if r.status == MemberMerchant.Status.VERIFIED),
+        "enterprises": len(relationships),
+        "invitations": selectors.pending_invitations_for_user(user=request.user).count(),
+        "default_account": selectors.payout_account_default(member=member) if member else None,
+    })
+
+
+@worker_required()
 @require_http_methods(["GET", "POST"])
 def verify(request):
     member = selectors.member_for_user(user=request.user)
@@ -64,7 +79,9 @@ def enterprises(request):
 def invitation(request, token: str):
     """The link in the invitation SMS: after sign-in the worker sees who invites them and accepts (a POST)."""
     if request.method == "GET":
-        pending = MemberMerchant.objects.select_related("merchant").filter(invite_token=token or "-").first()
+        pending = MemberMerchant.objects.select_related("merchant", "member").filter(invite_token=token or "-").first()
+        if pending is not None and pending.member_id and pending.member.user_id == request.user.pk:
+            return _next_step(pending)  # the link is also the signing link: take the worker to where they stand
         return render(request, "members/m/invitation.html", {"relationship": pending, "token": token})
     try:
         relationship = services.invitation_accept(user=request.user, token=token, now=timezone.now(),
@@ -72,11 +89,19 @@ def invitation(request, token: str):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("m:members-enterprises")
-    member = relationship.member
     messages.success(request, f"已加入“{relationship.merchant.name}”。")
-    if not member.is_verified:
+    if not relationship.member.is_verified:
         messages.info(request, "下一步：完成实名认证。")
+    return _next_step(relationship)
+
+
+def _next_step(relationship: MemberMerchant):
+    if not relationship.member.is_verified:
         return redirect("m:members-verify")
+    if relationship.status == MemberMerchant.Status.VERIFIED:
+        return redirect("m:members-sign", relationship_id=relationship.pk)
+    if relationship.status == MemberMerchant.Status.REGISTERED:
+        return redirect("m:members-enterprises")
     return redirect("m:members-agreements")
 
 

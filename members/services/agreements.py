@@ -102,6 +102,12 @@ def agreement_sign(*, user, relationship_id: int, code: str, now: dt.datetime, i
     relationship = relationship_for_member(member=member, relationship_id=relationship_id)
     _check_signable(relationship, member)
     sms_code_verify(phone=user.phone, purpose=SmsCode.Purpose.SIGN, code=code, now=now)
+    return agreement_seal(user=user, member=member, relationship=relationship, now=now, ip=ip)
+
+
+def agreement_seal(*, user, member: Member, relationship: MemberMerchant, now: dt.datetime, ip: str = "") -> Agreement:
+    """Render, seal and record the agreement once the worker's consent is proven (``agreement_sign`` checks the SMS
+    code first; the demo data calls this directly). Raises AlreadySigned, NotSignable."""
     # The PDF is made and sealed before any row lock is taken; the state is checked again under the lock.
     version = CURRENT_TEMPLATE
     signing = {"at": timezone.localtime(now), "ip": ip or "-", "phone": mask_phone(user.phone), "method": "短信验证码确认"}

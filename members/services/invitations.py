@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from accounts.models import User
 from accounts.services import sms_send
 from core import audit
 from core.exceptions import DomainError, ValidationFailed
@@ -71,7 +72,7 @@ def _create_invitation(*, merchant, name, id_number, phone, actor, now, source) 
         merchant=merchant, source=source, invite_name=name, invite_id_number=id_number,
         invite_id_number_index=blind_index(id_number, purpose="id_number"), invite_phone=phone,
         invite_phone_index=blind_index(phone, purpose="phone"), invite_token=secrets.token_urlsafe(24),
-        invited_by=actor, invited_at=now,
+        invited_by=actor if isinstance(actor, User) else None, invited_at=now,  # an API key is audited, not stored
     )
     audit.record(event="members.worker.invited", now=now, actor=actor, subject=relationship, merchant=merchant,
                  after={"id_number": mask_id_number(id_number), "phone": mask_phone(phone), "source": source})
@@ -114,6 +115,9 @@ def worker_invite_upload(*, merchant, filename: str, content: bytes, actor, now:
     seen_phones: dict[str, int] = {}
     clean = []
     for row in rows:
+        if row.problem:
+            errors.append({"line": row.line, "column": row.problem[0], "message": row.problem[1]})
+            continue
         try:
             name, id_number, phone = _validated(name=row.name, id_number=row.id_number, phone=row.phone, today=today)
         except DomainError as error:
@@ -175,9 +179,8 @@ def worker_remind(*, merchant, relationship_id: int, actor, now: dt.datetime) ->
     relationship.save(update_fields=["invite_token", "last_reminded_at", "reminder_count", "updated_at"])
     audit.record(event="members.worker.reminded", now=now, actor=actor, subject=relationship,
                  after={"reminder_count": relationship.reminder_count, "status": relationship.status})
-    text = {"INVITED": "完成注册与签约", "REGISTERED": "完成实名认证与签约", "VERIFIED": "签署合作协议"}[relationship.status]
-    sms_send(phone=phone, template="invitation",
-             params={"merchant": merchant.name, "link": invite_link(relationship) + f"（请{text}）"}, now=now)
+    sms_send(phone=phone, template="invitation", params={"merchant": merchant.name, "link": invite_link(relationship)},
+             now=now)
     return relationship
 
 

@@ -15,7 +15,7 @@ from core.exceptions import ValidationFailed
 from core.pii import blind_index, mask_id_number, mask_phone
 from core.validators import validate_mobile, validate_resident_id
 from members import conf
-from members.exceptions import AlreadySigned, IdNumberTaken
+from members.exceptions import AlreadySigned, IdNumberTaken, NotSignable
 from members.models import Agreement, Member, MemberMerchant
 from members.rules import check_age
 from members.services._common import clean_name, local_date
@@ -96,6 +96,8 @@ def member_register_offline(*, merchant, name: str, id_number: str, phone: str, 
                                                              invited_by=actor, invited_at=now)
             if relationship.status == MemberMerchant.Status.SIGNED:
                 raise AlreadySigned("该人员已与本企业签约，无需重复登记")
+            if relationship.status == MemberMerchant.Status.TERMINATED:
+                raise NotSignable("该人员与本企业的合作已解约，不能再次登记；如需恢复合作，请联系技术支持")
             if relationship.status != MemberMerchant.Status.VERIFIED:
                 relationship.mark_verified(member=member, at=now)
             signed_at = now if signed_on == today else dt.datetime.combine(signed_on, dt.time(12), tzinfo=now.tzinfo)

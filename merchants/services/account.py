@@ -279,6 +279,20 @@ def merchant_change_reject(*, change: MerchantChangeRequest, actor, reason: str,
     return change
 
 
+@transaction.atomic
+def merchant_change_withdraw(*, merchant: Merchant, actor, change_id: int, now) -> MerchantChangeRequest:
+    """The enterprise withdraws its own pending change or closing request. Raises NotFound, ChangeNotAllowed."""
+    from core.tenancy import get_for_tenant
+
+    change = get_for_tenant(MerchantChangeRequest.objects.all(), merchant=merchant, message="未找到该申请",
+                            pk=change_id)
+    _, change = _pending_change(change)
+    change.withdraw(at=now)
+    change.save()
+    audit.record(event="merchants.change.withdrawn", now=now, actor=actor, subject=change)
+    return change
+
+
 # --- 账户注销 ---------------------------------------------------------------------------------------------------
 
 def close_blockers(merchant: Merchant) -> list[str]:
@@ -342,4 +356,34 @@ def merchant_close(*, merchant: Merchant, actor, now, reason: str = "") -> Merch
     audit.record(event="merchants.merchant.closed", now=now, actor=actor, subject=merchant,
                  after={"reason": reason, "staff_disabled": disabled, "api_keys_revoked": revoked,
                         "archive_pending": True})
+    return merchant
+
+
+# --- 冻结 / 解冻 (operations) -------------------------------------------------------------------------------------
+
+@transaction.atomic
+def merchant_suspend(*, merchant: Merchant, actor, reason: str, now) -> Merchant:
+    """Operations freeze an active account (e.g. a risk alert); staff can still sign in and read. Raises
+    MerchantNotActive, ValidationFailed (no reason)."""
+    if not (reason or "").strip():
+        raise ValidationFailed("请填写冻结原因", extra={"form_field": "reason"})
+    merchant = locks.merchant_for_update(merchant_id=merchant.pk)
+    if not can_proceed(merchant.suspend):
+        raise MerchantNotActive(f"企业状态为“{merchant.get_status_display()}”，不能冻结")
+    merchant.suspend()
+    merchant.save()
+    audit.record(event="merchants.merchant.suspended", now=now, actor=actor, subject=merchant,
+                 after={"reason": reason.strip()})
+    return merchant
+
+
+@transaction.atomic
+def merchant_resume(*, merchant: Merchant, actor, now) -> Merchant:
+    """Lift a freeze. Raises MerchantNotActive."""
+    merchant = locks.merchant_for_update(merchant_id=merchant.pk)
+    if not can_proceed(merchant.resume):
+        raise MerchantNotActive(f"企业状态为“{merchant.get_status_display()}”，不能解冻")
+    merchant.resume()
+    merchant.save()
+    audit.record(event="merchants.merchant.resumed", now=now, actor=actor, subject=merchant)
     return merchant

@@ -83,6 +83,7 @@ def service_agreement_sign(*, merchant: Merchant, actor, code: str, now, ip: str
     lock, then one transaction records it and opens the accounts.
     Raises AgreementAlreadySigned, AgreementNotSignable, RoleRequired, SmsCodeInvalid, SmsCodeExpired.
     """
+    merchant = Merchant.objects.get(pk=merchant.pk)  # the caller's copy may be stale
     _require_signer(actor, merchant)
     agreement = _pending_agreement(merchant)
     if merchant.status != Merchant.Status.APPROVED:
@@ -113,5 +114,4 @@ def service_agreement_sign(*, merchant: Merchant, actor, code: str, now, ip: str
                      after={"number": agreement.number, "sha256": sealed.sha256, "platform_signer": sealed.signer,
                             "signer": actor.username})
         merchant_account_open(merchant=locked_merchant, actor=actor, now=now)
-    merchant.refresh_from_db()
     return agreement

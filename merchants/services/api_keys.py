@@ -27,6 +27,7 @@ def api_key_create(*, merchant: Merchant, actor, label: str = "", now, ip: str =
 
     Raises RoleRequired, MerchantNotActive, ChangeNotAllowed (too many active keys).
     """
+    merchant = Merchant.objects.get(pk=merchant.pk)  # the caller's copy may be stale
     require_capability(actor, "manage_api_keys")
     if merchant.status != Merchant.Status.ACTIVE:
         raise MerchantNotActive("开户后才能创建 API 密钥")
@@ -54,3 +55,14 @@ def api_key_revoke(*, merchant: Merchant, actor, key_id: str, now, ip: str = "")
         audit.record(event="merchants.api_key.revoked", now=now, actor=actor, subject=key, ip=ip,
                      after={"key_id": key.key_id})
     return key
+
+
+def api_nonces_purge(*, now) -> int:
+    """Forget request nonces older than twice the timestamp window (an older replay is refused by its timestamp)."""
+    import datetime as dt
+
+    from merchants.api_auth import WINDOW_SECONDS
+    from merchants.models import ApiNonce
+
+    deleted, _ = ApiNonce.objects.filter(seen_at__lt=now - dt.timedelta(seconds=2 * WINDOW_SECONDS)).delete()
+    return deleted

@@ -372,3 +372,18 @@ def merchant_application_request_info(*, application: MerchantApplication, actor
                  after={"message": message})
     _notify_applicant(application, f"{application.company_name} 的入驻申请需补充资料：{message}", now)
     return application
+
+
+@transaction.atomic
+def merchant_application_reopen(*, application: MerchantApplication, actor, now, ip: str = "") -> MerchantApplication:
+    """After a rejection the applicant may correct the application and apply again (the rejection stays in the audit
+    log and its reason stays visible until the next review). Raises ApplicationNotEditable."""
+    merchant, application = _review_target(application.pk)
+    if not (can_proceed(application.reopen) and can_proceed(merchant.reapply)):
+        raise ApplicationNotEditable(f"申请当前状态为“{application.get_status_display()}”，不需要重新申请")
+    application.reopen()
+    application.save()
+    merchant.reapply()
+    merchant.save()
+    audit.record(event="merchants.application.reopened", now=now, actor=actor, subject=application, ip=ip)
+    return application

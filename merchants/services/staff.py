@@ -46,6 +46,7 @@ def staff_invite(*, merchant: Merchant, actor, role: str, full_name: str = "", p
     require_capability(actor, "manage_staff")
     if actor.merchant_id != merchant.pk:
         raise InvitationInvalid("未找到该企业")
+    merchant = Merchant.objects.get(pk=merchant.pk)  # the caller's copy may be stale
     if merchant.status not in (Merchant.Status.ACTIVE, Merchant.Status.SIGNED, Merchant.Status.APPROVED):
         raise MerchantNotActive("入驻审核通过后才能邀请员工")
     if role not in INVITABLE_ROLES:

@@ -122,6 +122,9 @@ class AlipayAdapter(ChannelAdapter):
         if code == "40004":
             outcome = Outcome.REJECTED if sub_code in REJECT_SUB_CODES else Outcome.FAILED
             return SubmitResult(outcome, fail_code=sub_code, fail_message=answer.get("sub_msg", ""))
+        if code != "10000":
+            # 40001/40002/40006 (missing/invalid parameters, signature, permission): the gateway took no order.
+            return SubmitResult(Outcome.REJECTED, fail_code=sub_code or code, fail_message=answer.get("sub_msg", ""))
         state = STATUS.get(answer.get("status", ""), QueryStatus.PROCESSING)
         outcome = {QueryStatus.SUCCEEDED: Outcome.SUCCEEDED, QueryStatus.FAILED: Outcome.FAILED}.get(
             state, Outcome.ACCEPTED)

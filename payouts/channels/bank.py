@@ -100,6 +100,10 @@ class BankAdapter(ChannelAdapter):
         except ChannelTimeout:
             return SubmitResult(Outcome.UNKNOWN, fail_message="银行前置机超时")
         head, body = answer.get("head", {}), answer.get("body", {})
+        if status in (401, 403):
+            # Refused at the door (signature, certificate): no order was taken.
+            return SubmitResult(Outcome.REJECTED, fail_code=answer.get("code", str(status)),
+                                fail_message=answer.get("message", "银行拒绝了请求（签名校验失败）"))
         if status >= 500 or not head:
             return SubmitResult(Outcome.UNKNOWN, fail_code=str(status), fail_message="银行系统繁忙，结果未知")
         code = head.get("resultcode", "")

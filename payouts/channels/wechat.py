@@ -112,7 +112,7 @@ class WechatAdapter(ChannelAdapter):
             return SubmitResult(Outcome.UNKNOWN, fail_message="微信支付接口超时")
         if status >= 500 or status == 0:
             return SubmitResult(Outcome.UNKNOWN, fail_code=answer.get("code", str(status)), fail_message="微信支付系统繁忙，结果未知")
-        if status == 429 or answer.get("code") in ("INVALID_REQUEST", "FREQUENCY_LIMITED"):
+        if status in (401, 403, 429) or answer.get("code") in ("INVALID_REQUEST", "FREQUENCY_LIMITED", "SIGN_ERROR"):
             return SubmitResult(Outcome.REJECTED, fail_code=answer.get("code", ""), fail_message=answer.get("message", ""))
         if status >= 400:
             return SubmitResult(Outcome.FAILED, fail_code=answer.get("code", str(status)),

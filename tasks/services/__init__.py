@@ -1,6 +1,7 @@
 """The tasks app's public API: every write. See the submodules for the rules of each step."""
 
 from tasks.exceptions import *  # noqa: F403  (callers write ``except services.HeadcountFull``)
+from tasks.services.catalogue import merchant_category_grant, merchant_category_revoke  # noqa: F401
 from tasks.services.completion import (  # noqa: F401
     assignment_accept,
     assignment_check_in,
@@ -17,6 +18,7 @@ from tasks.services.publishing import (  # noqa: F401
     task_approve,
     task_cancel,
     task_close,
+    task_close_expired,
     task_complete,
     task_create,
     task_reject,

@@ -26,8 +26,10 @@ from tasks.exceptions import (
     TaskInvalid,
 )
 from tasks.models import CheckIn, Evaluation, PayableWork, PricingMode, ProofFile, ProofKind, Task, TaskAssignment
+from tasks.notify import notify_worker
 
 CHECK_IN_EARLY = dt.timedelta(hours=1)
+DISPUTE_WINDOW = dt.timedelta(days=7)  # a rejection may be disputed within 7 days; after that it is final
 CHECK_OUT_LATE = dt.timedelta(hours=2)
 
 
@@ -211,13 +213,14 @@ def assignment_reject(*, merchant, assignment_id: int, actor, reason: str, now) 
     reason = (reason or "").strip()
     if len(reason) < 4:
         raise TaskInvalid("请写明不通过的原因（至少 4 个字），灵工人员会据此返工或申诉", extra={"field": "reason"})
-    _task, assignment = locks.assignment_for_update(assignment_id=assignment_id, merchant=merchant)
+    task, assignment = locks.assignment_for_update(assignment_id=assignment_id, merchant=merchant)
     if not can_proceed(assignment.reject):
         raise AssignmentStateInvalid(f"当前“{assignment.get_status_display()}”，不能验收")
     assignment.reject(by=actor, at=now, reason=reason)
     assignment.save(update_fields=["status", "decided_by", "decided_at", "reject_reason", "updated_at"])
     audit.record(event="tasks.assignment.rejected", now=now, actor=actor, subject=assignment,
                  before={"status": "SUBMITTED"}, after={"status": assignment.status, "reason": reason})
+    notify_worker(assignment.member, text=f"“{task.title}”验收未通过：{reason[:60]}。可返工后重新提交或申诉。", now=now)
     return assignment
 
 
@@ -233,6 +236,9 @@ def assignment_dispute(*, member: Member | None, assignment_id: int, reason: str
         message = ("该申诉已由平台处理，不能再次申诉" if assignment.resolved_at
                    else f"当前“{assignment.get_status_display()}”，不能申诉")
         raise AssignmentStateInvalid(message)
+    if now - assignment.decided_at > DISPUTE_WINDOW:
+        raise AssignmentStateInvalid(f"验收结果已超过 {DISPUTE_WINDOW.days} 天申诉期，不能再申诉；如有异议请联系平台客服",
+                                     extra={"decided_at": assignment.decided_at.isoformat()})
     assignment.dispute(at=now, reason=reason)
     assignment.save(update_fields=["status", "disputed_at", "dispute_reason", "updated_at"])
     audit.record(event="tasks.assignment.disputed", now=now, actor=member.user, subject=assignment,
@@ -269,6 +275,8 @@ def assignment_resolve_dispute(*, assignment_id: int, actor, for_worker: bool, n
     after["status"] = assignment.status
     audit.record(event="tasks.assignment.dispute_resolved", now=now, actor=actor, subject=assignment,
                  before={"status": "DISPUTED"}, after=after)
+    outcome = "申诉成立，已验收通过" if for_worker else "维持验收不通过"
+    notify_worker(assignment.member, text=f"您对“{task.title}”的申诉已处理：{outcome}。", now=now)
     return assignment
 
 

@@ -18,7 +18,7 @@ from tasks import locks, rules
 from tasks.exceptions import TaskInvalid, TaskNotEditable, TaskStateInvalid
 from tasks.geo import normalise_city
 from tasks.inputs import TaskData
-from tasks.models import PricingMode, ProofKind, Task, TaskAssignment, TaskCategory
+from tasks.models import PayableWork, PricingMode, ProofKind, Task, TaskAssignment, TaskCategory
 
 MAX_HEADCOUNT = 10_000
 MAX_QUANTITY = Decimal("100000")
@@ -147,6 +147,13 @@ def task_update(*, merchant, task_id: int, data: TaskData, actor, now) -> Task:
             + ("已发布的任务请先点“修改（重新审核）”转回草稿。" if task.status == Task.Status.APPROVED else ""),
             extra={"status": task.status})
     values = _clean(merchant, data, now=now)
+    # A task reopened after publication may already have people on it and accepted work: never promise less.
+    held = TaskAssignment.objects.filter(task=task, status__in=TaskAssignment.HOLDING).count()
+    if values["headcount"] < held:
+        raise _invalid(f"已有 {held} 人接取，需要人数不能少于 {held}", "headcount")
+    accepted_fen = sum(PayableWork.objects.filter(task=task).values_list("amount_fen", flat=True))
+    if values["budget_fen"] < accepted_fen:
+        raise _invalid(f"已验收 {format_cny(accepted_fen)}，预算不能低于这个金额", "budget")
     before = task_snapshot(task)
     for name, value in values.items():
         setattr(task, name, value)
@@ -307,7 +314,11 @@ def task_complete(*, merchant, task_id: int, actor, now) -> Task:
     S = TaskAssignment.Status
     open_count = TaskAssignment.objects.filter(task=task).filter(
         status__in=[S.ASSIGNED, S.CLAIMED, S.SUBMITTED, S.DISPUTED]).count()
-    open_count += TaskAssignment.objects.filter(task=task, status=S.REJECTED, resolved_at__isnull=True).count()
+    # A rejection still inside its dispute window may yet be disputed (or redone); after it, the rejection is final.
+    from tasks.services.completion import DISPUTE_WINDOW
+
+    open_count += TaskAssignment.objects.filter(task=task, status=S.REJECTED, resolved_at__isnull=True,
+                                                decided_at__gt=now - DISPUTE_WINDOW).count()
     if open_count:
         raise TaskStateInvalid(f"还有 {open_count} 份工作未完成验收或申诉未处理，不能结束任务",
                                extra={"open": open_count})
@@ -326,9 +337,30 @@ def task_cancel(*, merchant, task_id: int, actor, now) -> Task:
     task = locks.task_for_update(task_id=task_id, merchant=merchant)
     if not can_proceed(task.cancel):
         raise _transition_error(task, "取消")
+    if TaskAssignment.objects.filter(task=task).exclude(status__in=TaskAssignment.FINAL).exists():
+        raise TaskStateInvalid("该任务已有人员报名或接取，不能取消；请重新提交审核后“停止接取”并完成验收",
+                               extra={"status": task.status})
     before = task.status
     task.cancel(at=now)
     task.save(update_fields=["status", "closed_at", "updated_at"])
     audit.record(event="tasks.task.cancelled", now=now, actor=actor, subject=task, before={"status": before},
                  after={"status": task.status})
     return task
+
+
+def task_close_expired(*, now, batch_size: int = 500) -> int:
+    """Stop taking workers on published tasks whose application deadline has passed (an hourly job).
+
+    Each task is closed in its own transaction (``task_close``), so one failure does not hold back the rest.
+    Returns how many were closed.
+    """
+    closed = 0
+    ids = list(Task.objects.filter(status=Task.Status.APPROVED, deadline_at__lt=now)
+               .order_by("deadline_at", "id").values_list("id", "merchant_id")[:batch_size])
+    for task_id, merchant_id in ids:
+        try:
+            task_close(merchant=merchant_id, task_id=task_id, actor=None, now=now)
+        except TaskStateInvalid:
+            continue  # changed meanwhile (reopened, completed): nothing to do
+        closed += 1
+    return closed

@@ -27,6 +27,7 @@ from tasks.exceptions import (
 )
 from tasks.inputs import PartData
 from tasks.models import PayableWork, Task, TaskAssignment
+from tasks.notify import notify_worker
 
 
 def slots_taken(task: Task) -> int:
@@ -129,6 +130,7 @@ def assignment_approve(*, merchant, assignment_id: int, actor, now) -> TaskAssig
     assignment.save(update_fields=["status", "assigned_at", "updated_at"])
     audit.record(event="tasks.assignment.approved", now=now, actor=actor, subject=assignment,
                  before={"status": "APPLIED"}, after={"status": assignment.status})
+    notify_worker(assignment.member, text=f"您已被录用：“{task.title}”，请按时到场。详情见“我的任务”。", now=now)
     return assignment
 
 
@@ -173,6 +175,7 @@ def task_invite(*, merchant, task_id: int, member_ids: list[int], actor, now,
                                      match_score=(scores or {}).get(member_id))
         audit.record(event="tasks.assignment.invited", now=now, actor=actor, subject=assignment,
                      after={"status": assignment.status, "task_id": task.pk, "match_score": assignment.match_score})
+        notify_worker(member, text=f"{task.merchant.name} 邀请您参加任务“{task.title}”，请在“我的任务”中回复。", now=now)
         created.append(assignment)
     return created
 
@@ -260,6 +263,8 @@ def task_split(*, merchant, task_id: int, parts: list[PartData], actor, now) -> 
         audit.record(event="tasks.assignment.part_assigned", now=now, actor=actor, subject=assignment,
                      after={"status": assignment.status, "part_no": assignment.part_no,
                             "quantity": str(assignment.planned_quantity)})
+        notify_worker(assignment.member, text=f"您收到分包任务“{task.title}”：{assignment.part_title}，详情见“我的任务”。",
+                      now=now)
         created.append(assignment)
     return created
 

@@ -9,7 +9,9 @@ from django.db import migrations
 COMPREHENSIVE = [[3600000, "0.03", 0], [14400000, "0.10", 252000], [30000000, "0.20", 1692000],
                  [42000000, "0.25", 3192000], [66000000, "0.30", 5292000], [96000000, "0.35", 8592000],
                  [None, "0.45", 18192000]]
+# occasion "merchant_month": 属于同一项目连续性收入的，以一个月内取得的收入为一次 (IIT Implementation Regulations Art. 14)
 LABOR_PER_PAYMENT = {"low_income_cutoff_fen": 400000, "fixed_expense_fen": 80000, "expense_ratio": "0.20",
+                     "occasion": "merchant_month",
                      "table": [[2000000, "0.20", 0], [5000000, "0.30", 200000], [None, "0.40", 700000]]}
 PLATFORM_CUMULATIVE = {"expense_ratio": "0.20", "monthly_deduction_fen": 500000, "table": "comprehensive_table",
                        "month_count": "consecutive_months_this_year_this_platform", "negative_result": "withhold_zero"}

@@ -55,3 +55,13 @@ class TestProductionRefusesMissingKeys:
             "LINGGONG_BLIND_INDEX_KEY": "b" * 40, "DJANGO_ALLOWED_HOSTS": "linggong.example",
         })
         assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_an_english_browser_still_gets_chinese_until_english_is_chosen(client):
+    page = client.get("/enterprise/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "企业用户登录" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"}, HTTP_ACCEPT_LANGUAGE="en-US")
+    assert "Enterprise sign-in" in client.get("/enterprise/login/").content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "企业用户登录" in client.get("/enterprise/login/").content.decode()

@@ -134,3 +134,4 @@ def test_entries_and_postings_are_immutable(now):
     with pytest.raises((InternalError, ProgrammingError), match="append-only"), transaction.atomic():
         JournalEntry.objects.filter(pk=entry.pk).update(memo="changed")
     assert_ledger_ok()
+

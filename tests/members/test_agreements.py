@@ -46,6 +46,7 @@ class TestSign:
                          "争议解决", "10.1.2.3", agreement.number):
             assert expected in text.replace("\n", ""), expected
         assert good_id(11) not in text  # the ID number is printed masked
+        assert "\ufffd" not in text and "□" not in text  # no missing glyphs
         check = verify_pdf(content)
         assert check.ok and "电子签章" in check.signer
         assert agreement.signed_ip == "10.1.2.3" and agreement.signed_at == now and agreement.method == "ONLINE"
@@ -139,3 +140,25 @@ class TestSignPages:
         client.force_login(intruder)
         response = client.get(f"/m/agreements/{agreement.pk}/download/")
         assert response.status_code == 302 and response["Location"] == "/m/agreements/"
+
+
+def test_the_cjk_font_has_a_glyph_for_every_character_of_the_agreement(ready, worker_user):
+    """WeasyPrint falls back to the CJK font of documents/base.html; a character it lacks would print as a box."""
+    import re
+    import shutil
+    import subprocess
+
+    from django.utils.html import strip_tags
+    from fontTools.ttLib import TTCollection
+
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        pytest.skip("fontconfig is not installed")
+    path = subprocess.run([fc_match, "-f", "%{file}", "WenQuanYi Micro Hei"], capture_output=True, text=True,
+                          check=True).stdout
+    if "wqy" not in path:
+        pytest.skip("the CJK font of documents/base.html is not installed")
+    cmap = TTCollection(path).fonts[0].getBestCmap()
+    text = strip_tags(services.agreement_text_html(relationship=ready, member=member_for_user(user=worker_user)))
+    missing = {char for char in re.sub(r"\s", "", text) if ord(char) not in cmap}
+    assert not missing

@@ -60,6 +60,7 @@ class TestWorkersApi:
         assert b"".join(pdf.streaming_content).startswith(b"%PDF")
         listing = api.get("/api/v1/workers/?status=SIGNED").json()
         assert [row["id"] for row in listing["results"]] == [worker_id]
+        assert api.get("/api/v1/workers/?status=DONE").json()["code"] == "validation_failed"
 
     def test_another_enterprises_worker_is_not_found(self, client, api, other_merchant):
         worker_id = create(api).json()["id"]
@@ -78,3 +79,43 @@ class TestWorkersApi:
         for path in ("/api/v1/workers/", "/api/v1/workers/{worker_id}/verification/",
                      "/api/v1/workers/{worker_id}/signing/", "/api/v1/workers/{worker_id}/agreement.pdf"):
             assert path in schema, path
+
+
+def test_finance_staff_cannot_invite_through_the_api(client, merchant):
+    from accounts.models import Role
+
+    client.force_login(EnterpriseUserFactory(merchant=merchant, role=Role.ENT_FINANCE))
+    response = create(client, key="k-fin")
+    assert response.status_code == 403 and response.json()["code"] == "role_required"
+    assert not MemberMerchant.objects.exists()
+
+
+def test_a_signed_partner_request_invites_and_is_audited_by_its_key(merchant, enterprise_admin, now):
+    import json
+
+    from rest_framework.test import APIClient
+
+    from core.models import AuditRecord
+    from merchants.api_auth import sign_request
+    from merchants.services import api_key_create
+
+    key, secret = api_key_create(merchant=merchant, actor=enterprise_admin, now=now)
+    body = json.dumps({"name": "王芳", "id_number": good_id(31), "phone": "13912345678"}).encode()
+    headers = sign_request(secret=secret, key_id=key.key_id, method="POST", path="/api/v1/workers/", body=body)
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    response = APIClient().generic("POST", "/api/v1/workers/", body, content_type="application/json",
+                                   HTTP_IDEMPOTENCY_KEY="erp-1", **extra)
+    assert response.status_code == 201, response.content
+    relationship = MemberMerchant.objects.get()
+    assert relationship.merchant == merchant and relationship.invited_by is None
+    record = AuditRecord.objects.get(event="members.worker.invited")
+    assert record.actor_label == f"api:{key.key_id}"
+
+
+def test_listing_does_not_query_per_worker(api, merchant, now, django_assert_max_num_queries):
+    from members.testing import make_signed_worker
+
+    for n in range(5):
+        make_signed_worker(merchant=merchant, n=n, now=now)
+    with django_assert_max_num_queries(8):
+        assert len(api.get("/api/v1/workers/").json()["results"]) == 5

@@ -47,6 +47,12 @@ class TestInviteOne:
         sms = SmsOutbox.objects.get(template="invitation")
         assert merchant.name in sms.body and f"/m/invite/{relationship.invite_token}/" in sms.body
         assert sms.phone == "13912345678"
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM members_membermerchant WHERE id = %s", [relationship.pk])
+            raw = " ".join(str(value) for value in cursor.fetchone())
+        assert "13912345678" not in raw and good_id(31) not in raw and "王芳" not in raw
 
     @pytest.mark.parametrize(("field", "value", "column", "text"), [
         ("name", "", "姓名", "请填写姓名"),
@@ -89,6 +95,13 @@ class TestUpload:
         created = services.worker_invite_upload(merchant=merchant, filename="workers.XLSX", content=content,
                                                 actor=enterprise_admin, now=now)
         assert sorted(r.invite_phone for r in created) == sorted([make_phone(41), make_phone(42)])
+
+    def test_id_number_typed_into_a_number_cell_is_explained(self, merchant, enterprise_admin, now):
+        content = xlsx_bytes([("李娜", float(good_id(41)[:15]) * 1000, make_phone(41))])
+        with pytest.raises(UploadRejected, match="存成了数字") as error:
+            services.worker_invite_upload(merchant=merchant, filename="w.xlsx", content=content,
+                                          actor=enterprise_admin, now=now)
+        assert error.value.extra["errors"][0]["line"] == 2 and error.value.extra["errors"][0]["column"] == "身份证号"
 
     def test_every_bad_line_is_reported_with_line_and_column_and_nothing_is_imported(self, merchant,
                                                                                      enterprise_admin, now):

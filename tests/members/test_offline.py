@@ -1,4 +1,5 @@
 import datetime as dt
+import io
 
 import pytest
 
@@ -67,3 +68,44 @@ class TestOffline:
             register(merchant, ops_user, now)
         assert Agreement.objects.filter(relationship=relationship).count() == 1
         assert member_for_user(user=relationship.member.user).relationships.count() == 1
+
+
+class TestOfflineAdmin:
+    @pytest.fixture
+    def ops_client(self, client):
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from core.testing.factories import UserFactory
+
+        user = UserFactory(role="OPS_ADMIN", is_superuser=True)
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    def test_add_button_registers_offline_and_agreement_downloads(self, ops_client, merchant):
+        url = "/ops/members/membermerchant/add/"
+        assert "线下登记" in ops_client.get(url).content.decode()
+        contract = io.BytesIO(PDF)
+        contract.name = "合同.pdf"
+        data = {"merchant": merchant.pk, "name": "孙涛", "id_number": good_id(61), "phone": "13700006161",
+                "signed_on": "2026-03-01", "contract": contract}
+        response = ops_client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        agreement = Agreement.objects.get()
+        listing = ops_client.get("/ops/members/membermerchant/").content.decode()
+        assert agreement.number in listing and "13700006161" not in listing and "孙*" in listing
+        download = ops_client.get(f"/ops/members/agreement/{agreement.pk}/download/")
+        assert b"".join(download.streaming_content) == PDF
+
+    def test_bad_contract_shows_the_error_and_saves_nothing(self, ops_client, merchant):
+        contract = io.BytesIO(b"not a pdf")
+        contract.name = "合同.pdf"
+        response = ops_client.post("/ops/members/membermerchant/add/", {
+            "merchant": merchant.pk, "name": "孙涛", "id_number": good_id(61), "phone": "13700006161",
+            "signed_on": "2026-03-01", "contract": contract})
+        assert response.status_code == 200 and "不是有效的 PDF" in response.content.decode()
+        assert not MemberMerchant.objects.exists()

@@ -70,7 +70,7 @@ class TestVerifySuccess:
 
     def test_three_factor_setting_does_not_send_the_phone(self, settings, now):
         settings.MEMBERS_VERIFICATION_FACTORS = 3
-        user = WorkerUserFactory(phone="13900000000", phone_index="x-unused")  # the sandbox refuses phones ending 0000
+        user = WorkerUserFactory(phone="13900000000")  # four factors: the sandbox refuses phones ending 0000
         member = verify(user, now)
         assert member.verification_method == Member.Method.THREE_FACTOR
 
@@ -204,3 +204,26 @@ class TestVerifyPage:
     def test_page_needs_a_worker(self, client, enterprise_admin):
         client.force_login(enterprise_admin)
         assert client.get("/m/verify/").status_code == 302
+
+
+def test_me_page_links_every_step(client, now):
+    from members.testing import make_verified_member
+
+    member = make_verified_member(n=3, now=now, name="李娜")
+    client.force_login(member.user)
+    page = client.get("/m/me/").content.decode()
+    for url in ("/m/verify/", "/m/agreements/", "/m/enterprises/", "/m/accounts/"):
+        assert url in page
+    assert "已实名" in page and "**** 0003" in page
+
+
+def test_home_cards_lead_a_new_worker_to_verification(client, worker_user, merchant, enterprise_admin, now):
+    from members.services import worker_invite
+
+    worker_invite(merchant=merchant, name="王芳", id_number=good_id(31), phone=worker_user.phone,
+                  actor=enterprise_admin, now=now)
+    client.force_login(worker_user)
+    page = client.get("/m/").content.decode()
+    assert "实名认证" in page and "/m/verify/" in page and "1 家企业邀请您加入" in page
+    client.force_login(enterprise_admin)
+    assert "已签约人员" in client.get("/enterprise/").content.decode()

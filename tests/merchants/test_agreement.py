@@ -117,3 +117,34 @@ class TestIsolation:
             selectors.document_get(merchant=other_merchant, document_id=agreement.document_id)
         assert list(selectors.agreement_list(merchant=other_merchant)) == []
         assert selectors.agreement_pdf(merchant=merchant, agreement_id=agreement.pk)[0] == agreement
+
+
+def test_the_cjk_font_has_a_glyph_for_every_character_of_the_agreement(now, ops_user):
+    """A character missing from the CJK font of documents/base.html would print as an empty box."""
+    import re
+    import shutil
+    import subprocess
+
+    from django.conf import settings
+    from django.template.loader import render_to_string
+    from django.utils.html import strip_tags
+    from fontTools.ttLib import TTCollection
+
+    from merchants.documents import TEMPLATES
+
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        pytest.skip("fontconfig is not installed")
+    path = subprocess.run([fc_match, "-f", "%{file}", "WenQuanYi Micro Hei"], capture_output=True, text=True,
+                          check=True).stdout
+    if "wqy" not in path:
+        pytest.skip("the CJK font of documents/base.html is not installed")
+    cmap = TTCollection(path).fonts[0].getBestCmap()
+    merchant, admin, agreement = signed(now, ops_user)
+    html = render_to_string(TEMPLATES[agreement.template_version], {
+        "agreement": agreement, "terms": agreement.terms, "PLATFORM_LEGAL_NAME": settings.PLATFORM_LEGAL_NAME,
+        "PLATFORM_USCC": settings.PLATFORM_USCC, "signed_local": now, "term_end": now,
+        "consent": {"signer_label": agreement.signer_label, "ip": "10.0.0.9", "phone_masked": "138****5678"}})
+    body = re.sub(r"(?s)<style>.*?</style>|<title>.*?</title>", "", html)
+    missing = {char for char in re.sub(r"\s", "", strip_tags(body)) if ord(char) not in cmap}
+    assert not missing

@@ -254,3 +254,19 @@ class TestReview:
             services.merchant_application_approve(application=application, actor=ops_user, now=now)
         services.merchant_application_approve(application=application, actor=ops_user, now=now,
                                               note="电话核实：社区家政服务")
+
+
+def test_rejected_application_can_be_corrected_and_submitted_again(now, ops_user):
+    application = submitted(now)
+    services.merchant_application_reject(application=application, actor=ops_user, reason="营业执照不清晰", now=now)
+    services.merchant_application_reopen(application=application, actor=application.applicant, now=now)
+    application.refresh_from_db()
+    application.merchant.refresh_from_db()
+    assert application.status == "DRAFT" and application.merchant.status == Merchant.Status.APPLYING
+    assert application.review_note == "营业执照不清晰"  # the reason stays visible while correcting
+    services.merchant_application_upload_licence(application=application, actor=application.applicant, content=PDF,
+                                                 name="清晰执照.pdf", now=now)
+    application = services.merchant_application_submit(application=application, actor=application.applicant, now=now)
+    assert application.status == "SUBMITTED"
+    with pytest.raises(ApplicationNotEditable):
+        services.merchant_application_reopen(application=application, actor=application.applicant, now=now)

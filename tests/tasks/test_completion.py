@@ -16,6 +16,7 @@ from tasks.exceptions import (
     EvaluationInvalid,
     ProofInvalid,
     QuantityInvalid,
+    TaskStateInvalid,
 )
 from tasks.models import CheckIn, Evaluation, PayableWork, ProofFile, TaskAssignment
 
@@ -241,3 +242,23 @@ class TestEvaluation:
         with pytest.raises(EvaluationInvalid, match="验收完成后"):
             services.evaluation_of_worker_create(merchant=merchant, assignment_id=claimed.pk, actor=enterprise_admin,
                                                  stars=5, now=DURING)
+
+
+class TestDisputeWindow:
+    def test_after_seven_days_a_rejection_is_final_and_the_task_can_be_completed(self, claimed, merchant,
+                                                                                 enterprise_admin):
+        check_in(claimed)
+        submit(claimed)
+        services.assignment_reject(merchant=merchant, assignment_id=claimed.pk, actor=enterprise_admin,
+                                   reason="未按要求拍照", now=DURING)
+
+        with pytest.raises(TaskStateInvalid, match="还有 1 份工作"):
+            services.task_complete(merchant=merchant, task_id=claimed.task_id, actor=enterprise_admin,
+                                   now=DURING + dt.timedelta(days=1))
+        with pytest.raises(AssignmentStateInvalid, match="超过 7 天申诉期"):
+            services.assignment_dispute(member=claimed.member, assignment_id=claimed.pk, reason="我拍了照片",
+                                        now=DURING + dt.timedelta(days=8))
+        task = services.task_complete(merchant=merchant, task_id=claimed.task_id, actor=enterprise_admin,
+                                      now=DURING + dt.timedelta(days=8))
+
+        assert task.status == "COMPLETED"

@@ -102,6 +102,15 @@ class TestNearMe:
         assert [r.task.pk for r in rows] == [near.pk, middle.pk, far.pk, remote.pk]
         assert rows[0].distance_m == 445 and rows[-1].distance_m is None
 
+    def test_near_me_leaves_out_tasks_beyond_100_km(self, merchant, enterprise_admin):
+        published_task(merchant, enterprise_admin, title="上海的", city="上海", latitude=Decimal("31.230400"),
+                       longitude=Decimal("121.473700"))
+        tianjin = published_task(merchant, enterprise_admin, title="天津的")
+
+        rows = selectors.open_task_list(origin=(Decimal("39.084200"), Decimal("117.200900")))
+
+        assert [r.task.pk for r in rows] == [tianjin.pk]
+
     def test_typed_city_filters_when_no_location(self, merchant, enterprise_admin):
         tianjin = published_task(merchant, enterprise_admin, title="天津的")
         published_task(merchant, enterprise_admin, title="北京的", city="北京", latitude=Decimal("39.904200"),

@@ -114,6 +114,18 @@ class TestReviewFlow:
         task.refresh_from_db()
         assert task.status == Task.Status.SUBMITTED
 
+    def test_budget_cover_reads_the_ledger_balance_by_default(self, merchant, enterprise_admin, delivery, monkeypatch):
+        MerchantConfiguration.objects.create(merchant=merchant, require_budget_cover=True)
+        task = create(merchant, enterprise_admin)
+
+        with pytest.raises(BudgetNotCovered, match="可用余额 ¥0.00"):  # no ledger account yet
+            services.task_submit(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
+        import ledger.selectors
+
+        monkeypatch.setattr(ledger.selectors, "merchant_available_fen", lambda *, merchant: 250_000)
+        task = services.task_submit(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
+        assert "可用余额 ¥2,500.00 覆盖预算" in task.review_findings[-1]["message"]
+
     def test_send_back_then_edit_then_resubmit(self, merchant, enterprise_admin, ops_user, delivery):
         task = create(merchant, enterprise_admin)
         services.task_submit(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
@@ -169,3 +181,43 @@ class TestReviewFlow:
             services.task_update(merchant=other_merchant, task_id=task.pk, data=task_data(), actor=None, now=NOW)
         task.refresh_from_db()
         assert task.status == Task.Status.DRAFT and task.version == 1
+
+
+class TestCloseExpired:
+    def test_closes_published_tasks_past_their_deadline_only(self, merchant, enterprise_admin, ops_user, delivery):
+        from tasks.jobs import close_expired
+
+        from .factories import published_task, worker
+
+        expired = published_task(merchant, enterprise_admin, ops=ops_user)
+        later = published_task(merchant, enterprise_admin, ops=ops_user,
+                               deadline_at=NOW + dt.timedelta(days=1, hours=1))
+        pending = services.task_apply(member=worker(merchant), task_id=expired.pk, now=NOW)
+
+        closed = services.task_close_expired(now=NOW + dt.timedelta(hours=21))
+
+        expired.refresh_from_db()
+        later.refresh_from_db()
+        pending.refresh_from_db()
+        assert closed == 1 and expired.status == Task.Status.CLOSED and later.status == Task.Status.APPROVED
+        assert pending.status == "DECLINED"
+        assert close_expired.name == "tasks.close_expired"
+
+
+class TestReopenedTaskWithPeople:
+    def test_headcount_cannot_drop_below_people_on_it_and_it_cannot_be_cancelled(self, merchant, enterprise_admin,
+                                                                                 ops_user, delivery):
+        from .factories import published_task, worker
+
+        task = published_task(merchant, enterprise_admin, ops=ops_user, take_mode="CLAIM")
+        for _ in range(2):
+            services.task_claim(member=worker(merchant), task_id=task.pk, now=NOW)
+        services.task_reopen_for_change(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
+
+        with pytest.raises(TaskInvalid, match="已有 2 人接取，需要人数不能少于 2"):
+            services.task_update(merchant=merchant, task_id=task.pk, data=task_data(headcount=1, take_mode="CLAIM"),
+                                 actor=enterprise_admin, now=NOW)
+        with pytest.raises(TaskStateInvalid, match="已有人员报名或接取，不能取消"):
+            services.task_cancel(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
+        task.refresh_from_db()
+        assert task.headcount == 3 and task.status == Task.Status.DRAFT

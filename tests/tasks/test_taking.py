@@ -238,3 +238,23 @@ def test_twenty_workers_claiming_three_slots_at_once_get_exactly_three():
     assert sorted(outcomes) == ["full"] * 17 + ["ok"] * 3
     assert TaskAssignment.objects.filter(task=task, status="CLAIMED").count() == 3
     assert MemberMerchant.objects.filter(merchant=merchant).count() == 20
+
+
+@pytest.mark.django_db
+def test_invited_and_approved_workers_get_an_sms_after_commit(merchant, enterprise_admin,
+                                                              django_capture_on_commit_callbacks):
+    from accounts.models import SmsOutbox
+
+    task = published_task(merchant, enterprise_admin)
+    invited, applicant = worker(merchant), worker(merchant)
+    applied = services.task_apply(member=applicant, task_id=task.pk, now=NOW)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.task_invite(merchant=merchant, task_id=task.pk, member_ids=[invited.pk], actor=enterprise_admin,
+                             now=NOW)
+        services.assignment_approve(merchant=merchant, assignment_id=applied.pk, actor=enterprise_admin, now=NOW)
+
+    bodies = sorted(SmsOutbox.objects.values_list("body", flat=True))
+    assert len(bodies) == 2
+    assert any("邀请您参加任务“午高峰同城配送”" in b for b in bodies)
+    assert any("您已被录用" in b for b in bodies)

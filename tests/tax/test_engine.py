@@ -315,3 +315,54 @@ def test_property_gross_up_exact(params, net, month_before):
                        iit_withheld_by_month={2: 0})
     c = engine.solve_gross(net, lambda g: compute(params, "CN-2026.1", g, prior=prior))
     assert c.net_fen == net
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(min_value=1, max_value=4_000_000), min_size=1, max_size=8),
+       st.sampled_from(["CN-2025.4", "CN-2026.1"]), st.sampled_from(["URBAN", "COUNTY", "OTHER"]))
+def test_property_split_payments_in_a_month_equal_one_payment(params, parts, code, location):
+    """Many payments in one month withhold exactly what one payment of the total would: IIT, VAT and each surcharge
+    (rounding is applied to the cumulative figure only, so nothing drifts)."""
+    options = Options(location=location)
+    on = dt.date(2026 if code == "CN-2026.1" else 2025, 11, 20)
+    prior = PriorState()
+    totals: dict[str, int] = {}
+    for gross in parts:
+        c = compute(params, code, gross, prior=prior, options=options, on=on)
+        for line in c.lines:
+            totals[line.kind] = totals.get(line.kind, 0) + line.amount_fen
+        prior.month_gross_fen += gross
+        prior.month_vat_fen += c.amount(engine.VAT)
+        for kind in engine.SURCHARGE_KINDS:
+            prior.month_surcharges_fen[kind] = prior.month_surcharges_fen.get(kind, 0) + c.amount(kind)
+        prior.iit_income_by_month[11] = prior.iit_income_by_month.get(11, 0) + c.iit_income_fen
+        prior.iit_withheld_by_month[11] = prior.iit_withheld_by_month.get(11, 0) + c.amount(engine.IIT)
+    single = compute(params, code, sum(parts), options=options, on=on)
+    assert totals == {line.kind: line.amount_fen for line in single.lines} | {
+        kind: 0 for kind in totals if kind not in {line.kind for line in single.lines}}
+
+
+MORE_CUMULATIVE = [
+    # high brackets: one month of 1,300,000 → 1,040,000 − 5,000 = 1,035,000 × 45% − 181,920 = 283,830
+    ("45% bracket", [(1, 130000000)], [28383000]),
+    # exactly 960,000 taxable → 35%: 965,000/0.8 = 1,206,250 → 960,000 × 35% − 85,920 = 250,080
+    ("960,000 edge", [(1, 120625000)], [25008000]),
+    # December after a full year at 10,000: still 90 (12 months of deduction)
+    ("December", [(m, 1000000) for m in range(1, 13)], [9000] * 12),
+    # starting mid-year: only the months with income count
+    ("from July", [(m, 1000000) for m in range(7, 13)], [9000] * 6),
+]
+
+
+@pytest.mark.parametrize(("case", "monthly", "expected"), MORE_CUMULATIVE, ids=[c[0] for c in MORE_CUMULATIVE])
+def test_cumulative_more(params, case, monthly, expected):
+    assert run_months(params["CN-2026.1"], monthly) == expected
+
+
+def test_per_payment_route_with_vat_uses_the_vat_exclusive_income(params):
+    """CN-2023.1: 120,000 in one payment: VAT 1,188.12; IIT on 118,811.88 × 0.8 = 95,049.504 × 40% − 7,000."""
+    c = compute(params, "CN-2023.1", 12000000, route=engine.LABOR_PER_PAYMENT, on=D24)
+    assert c.amount(engine.VAT) == 118812
+    assert c.iit_income_fen == 11881188
+    assert c.amount(engine.IIT) == 3101980  # 95,049.504 × 0.4 − 7,000 = 31,019.8016
+    assert c.net_fen == 12000000 - 118812 - 7128 - 3101980

@@ -109,9 +109,11 @@ def test_per_payment_month_uses_the_other_template(merchant, now):
     period = filing.tax_period_file(year=2025, month=9, now=now)
     rows = sheet_rows(period.returns.get(kind="IIT"), "劳务报酬（不适用累计预扣法）")
     assert list(rows[0].keys()) == exports.PER_PAYMENT_HEADERS
-    assert [Decimal(str(r["*收入"])) for r in rows] == [Decimal("3000.00"), Decimal("5000.00")]
+    # one enterprise's payments in a month are one 次: 8,000 × 0.8 × 20% = 1,280 (440 then 840)
+    assert [Decimal(str(r["*收入"])) for r in rows] == [Decimal("8000.00")]
     assert {r["*所得项目"] for r in rows} == {"一般劳务报酬所得"}
-    assert period.returns.get(kind="IIT").tax_fen == 44000 + 80000  # 440 + 5,000 × 0.8 × 20%
+    assert "O1" in rows[0]["备注"] and "O2" in rows[0]["备注"]
+    assert period.returns.get(kind="IIT").tax_fen == 128000
 
 
 def test_correction_after_filing_is_a_new_version(january, merchant, now):
@@ -186,3 +188,38 @@ def test_previous_month_and_quarter():
     assert filing.previous_month(dt.date(2026, 3, 31)) == (2026, 2)
     assert filing.previous_quarter(dt.date(2026, 1, 1)) == (2025, 4)
     assert filing.previous_quarter(dt.date(2026, 7, 1)) == (2026, 2)
+
+
+@pytest.mark.parametrize(("now", "allowed"), [
+    (dt.datetime(2026, 1, 31, 23, 59, tzinfo=SH), False),
+    (dt.datetime(2026, 2, 1, 0, 0, tzinfo=SH), True),
+    (dt.datetime(2026, 1, 31, 16, 30, tzinfo=dt.UTC), True),  # 00:30 on 1 February in Shanghai
+])
+def test_month_end_is_midnight_in_shanghai(db, now, allowed):
+    if allowed:
+        assert filing.tax_period_file(year=2026, month=1, now=now).status == TaxPeriod.Status.FILED
+    else:
+        with pytest.raises(PeriodNotOver):
+            filing.tax_period_file(year=2026, month=1, now=now)
+
+
+def test_empty_month_files_a_nil_return(db, now):
+    period = filing.tax_period_file(year=2026, month=2, now=now)
+    assert period.status == TaxPeriod.Status.FILED
+    assert [r.row_count for r in period.returns.order_by("kind")] == [0, 0]
+
+
+def test_vat_return_reports_what_is_due_after_a_reversal_took_the_month_under_the_line(merchant, now):
+    """60,000 then 50,000 (the second carries 1,089.11 VAT for the month), then the first is refunded: the month is
+    50,000, under the line. The 代办 return declares 0 and shows the 1,089.11 + surcharges as owed back."""
+    member = make_member(name="孙八")
+    withhold(member, merchant, "V1", dt.date(2026, 1, 3), now, 6_000_000)
+    second = withhold(member, merchant, "V2", dt.date(2026, 1, 20), now, 5_000_000)
+    assert second.vat_fen == 108911
+    services.tax_reverse(payment_ref="V1", merchant=merchant, now=now)
+    period = filing.tax_period_file(year=2026, month=1, now=now)
+    vat = period.returns.get(kind="VAT")
+    row = sheet_rows(vat, "代办申报（增值税及附加税费）")[0]
+    assert Decimal(str(row["增值税应纳税额"])) == 0 and Decimal(str(row["免税销售额"])) == Decimal("50000.00")
+    assert Decimal(str(row["多代征应退"])) == Decimal(second.vat_fen + second.surcharges_fen) / 100
+    assert "应退还" in row["备注"] and vat.tax_fen == 0

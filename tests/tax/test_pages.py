@@ -53,6 +53,12 @@ def test_statement_pdf_text(paid_worker, now):
     assert statement.code in text
     assert paid_worker.id_number not in text  # masked
     assert len(statement.code) == 12 and statement.sha256
+    statement.file.open("rb")
+    content = statement.file.read()
+    from core.documents import sha256_hex
+    from core.signing import verify_pdf
+
+    assert verify_pdf(content).ok and sha256_hex(content) == statement.sha256  # sealed by the platform
 
 
 def test_public_verification_page(client, paid_worker, now):
@@ -177,3 +183,31 @@ def test_tax_preview_command_bad_input():
         call_command("tax_preview", "--date", "2026-03-15", "--monthly", "12k")
     with pytest.raises(CommandError, match="税费规则集"):
         call_command("tax_preview", "--date", "2020-03-15", "--monthly", "100")
+
+
+def test_calculator_for_anyone_signed_in(client, ops_user):
+    assert client.get("/tax/calculator/").status_code == 302  # sign in first
+    client.force_login(ops_user)
+    page = client.get("/tax/calculator/", {"start": "2026-01-15", "monthly": "101000", "bearer": "WORKER",
+                                           "route": "AUTO", "location": "URBAN"})
+    assert page.status_code == 200 and "1,000.00" in page.content.decode()  # VAT once the 起征点 is reached
+
+
+def test_tax_preview_across_the_year_and_rule_set_boundary(capsys):
+    call_command("tax_preview", "--date", "2025-11-20", "--monthly", "10000,10000,10000")
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [line["rule_set"] for line in lines] == ["CN-2025.4", "CN-2025.4", "CN-2026.1"]
+    assert [line["iit"] for line in lines] == ["90.00", "90.00", "90.00"]  # January starts a new cumulative year
+
+
+def test_quote_api_worker_for_themself_and_ops_refused(paid_worker, ops_user):
+    api = APIClient()
+    api.force_authenticate(paid_worker.user)
+    own = api.post("/api/v1/tax/quote", {"amount": "10000.00", "date": "2026-03-10", "member_id": paid_worker.pk},
+                   format="json")
+    assert own.status_code == 200 and own.json()["kind"] == "quote"
+    other = make_member()
+    assert api.post("/api/v1/tax/quote", {"amount": "1.00", "member_id": other.pk}, format="json").status_code == 404
+    api.force_authenticate(ops_user)
+    refused = api.post("/api/v1/tax/quote", {"amount": "1.00", "member_id": paid_worker.pk}, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"

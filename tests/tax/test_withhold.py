@@ -71,6 +71,15 @@ def test_rule_set_chosen_by_liability_date(member, merchant, now):
     assert (after.rule_set.code, after.route, after.iit_fen) == ("CN-2025.4", "LABOR_CUMULATIVE", 0)
 
 
+def test_cumulative_run_starts_with_no16_in_2025(member, merchant, now):
+    """Income withheld per payment in September 2025 is not part of the No. 16 run that starts in October."""
+    withhold(member, merchant, "S", dt.date(2025, 9, 10), now, gross=1_000_000)
+    october = withhold(member, merchant, "O", dt.date(2025, 10, 10), now, gross=1_000_000)
+    assert october.iit_fen == 9000
+    assert october.lines[0]["inputs"]["consecutive_months"] == 1
+    assert october.lines[0]["inputs"]["cumulative_income_fen"] == 1_000_000
+
+
 def test_vat_boundary_changes_on_2026_01_01(merchant, now):
     december, january = make_member(), make_member()
     old = withhold(december, merchant, "D", dt.date(2025, 12, 31), now, gross=10_100_000)
@@ -284,3 +293,78 @@ def test_many_concurrent_payments_add_up_to_the_single_payment_figure(now):
     assert Withholding.objects.filter(member=member).count() == count
     # 40,000 in one month: 32,000 − 5,000 = 27,000 × 3% = 810, however it was split
     assert sum(Withholding.objects.filter(member=member).values_list("iit_fen", flat=True)) == 81000
+
+
+def test_every_withholding_recomputes_from_what_it_kept(member, merchant, other_merchant, now):
+    withhold(member, merchant, "R1", dt.date(2026, 1, 10), now, gross=7_000_000)
+    withhold(member, other_merchant, "R2", dt.date(2026, 1, 20), now, gross=5_000_000)
+    withhold(member, merchant, "R3", dt.date(2026, 2, 10), now, net=3_000_000, bearer="MERCHANT")
+    services.tax_reverse(payment_ref="R2", merchant=other_merchant, now=now)
+    withhold(member, merchant, "R4", dt.date(2026, 3, 10), now, gross=1_000_000)
+    for row in Withholding.objects.order_by("id"):
+        assert services.withholding_matches_recomputation(withholding=row), row.payment_ref
+    tampered = Withholding.objects.get(payment_ref="R4")
+    Withholding.objects.filter(pk=tampered.pk).update(iit_fen=tampered.iit_fen + 1, net_fen=tampered.net_fen - 1)
+    tampered.refresh_from_db()
+    assert not services.withholding_matches_recomputation(withholding=tampered)
+
+
+def test_rule_sets_cover_2023_to_2027_without_overlap(db):
+    from tax.models import TaxRuleSet
+
+    sets = list(TaxRuleSet.objects.order_by("effective_from"))
+    assert [s.code for s in sets] == ["CN-2023.1", "CN-2025.4", "CN-2026.1"]
+    assert sets[0].effective_from == dt.date(2023, 1, 1) and sets[-1].effective_to == dt.date(2027, 12, 31)
+    for earlier, later in zip(sets, sets[1:], strict=False):
+        assert later.effective_from == earlier.effective_to + dt.timedelta(days=1)
+    assert all(s.sources for s in sets)
+
+
+@pytest.mark.parametrize(("on", "code"), [(dt.date(2023, 1, 1), "CN-2023.1"), (dt.date(2025, 9, 30), "CN-2023.1"),
+                                          (dt.date(2025, 10, 1), "CN-2025.4"), (dt.date(2025, 12, 31), "CN-2025.4"),
+                                          (dt.date(2026, 1, 1), "CN-2026.1"), (dt.date(2027, 12, 31), "CN-2026.1")])
+def test_rule_set_selection_edges(db, on, code):
+    from tax.selectors import rule_set_for
+
+    assert rule_set_for(on=on).code == code
+
+
+def test_no_rule_set_after_2027(db):
+    from tax.exceptions import NoRuleSet
+    from tax.selectors import rule_set_for
+
+    with pytest.raises(NoRuleSet, match="规则集"):
+        rule_set_for(on=dt.date(2028, 1, 1))
+
+
+def test_per_payment_one_enterprise_one_month_is_one_occasion(member, merchant, other_merchant, now):
+    """Before No. 16: payments from one enterprise within a month are one 次 — 3,000 + 3,000 is taxed as 6,000
+    (6,000 × 0.8 × 20% = 960: 440 then 520); another enterprise's payment is its own 次."""
+    first = withhold(member, merchant, "A", dt.date(2025, 8, 3), now, gross=300_000)
+    second = withhold(member, merchant, "B", dt.date(2025, 8, 25), now, gross=300_000)
+    other = withhold(member, other_merchant, "C", dt.date(2025, 8, 26), now, gross=300_000)
+    next_month = withhold(member, merchant, "D", dt.date(2025, 9, 1), now, gross=300_000)
+    assert (first.iit_fen, second.iit_fen, other.iit_fen, next_month.iit_fen) == (44000, 52000, 44000, 44000)
+    assert second.lines[0]["inputs"]["occasion_income_fen"] == 600_000
+
+
+def test_notice_above_five_million_in_twelve_months(member, merchant, now):
+    for month in range(1, 11):
+        withhold(member, merchant, f"BIG{month}", dt.date(2026, month, 5), now, gross=49_000_000)
+    quote = services.tax_quote(member=member, merchant=merchant, gross_fen=20_000_000, bearer="WORKER",
+                               liability_date=dt.date(2026, 11, 5), now=now)
+    assert quote.notices and "500万元" in quote.notices[0]
+    small = services.tax_quote(member=member, merchant=merchant, gross_fen=1_000_000, bearer="WORKER",
+                               liability_date=dt.date(2026, 11, 5), now=now)
+    assert small.notices == []
+
+
+def test_withholding_get_is_tenant_scoped(member, merchant, other_merchant, now):
+    from core.exceptions import NotFound
+    from tax.selectors import merchant_withholdings, withholding_get
+
+    row = withhold(member, merchant, "MINE", dt.date(2026, 3, 1), now, gross=1000)
+    assert withholding_get(merchant=merchant, payment_ref="MINE").pk == row.pk
+    with pytest.raises(NotFound):
+        withholding_get(merchant=other_merchant, payment_ref="MINE")
+    assert merchant_withholdings(merchant=other_merchant, year=2026) == []

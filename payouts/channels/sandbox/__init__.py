@@ -1,0 +1,1 @@
+"""The payment channel sandbox (its own process): ``server.ChannelSandbox``; scenarios in ``rules``."""

@@ -1,0 +1,702 @@
+"""The channel sandbox: one small threaded HTTP server that plays the bank, Alipay and WeChat Pay.
+
+Run it with ``python manage.py channel_sandbox --port 8765`` (``make run`` starts it). It keeps its own state in
+a SQLite file under ``var/``, decides each payout's fate from its test data (``rules``), answers in each channel's
+dialect (see the adapters' docstrings for the wire formats), calls the platform back with signed notifications —
+some twice, some out of order, retried on the channel's schedule until acknowledged — answers status queries,
+serves daily statement files (and keeps a copy under ``var/channel_sandbox/statements/``), and simulates
+enterprises' bank transfers to their virtual top-up accounts.
+
+Control endpoints (not part of any real channel):
+
+- ``POST /sandbox/topups`` ``{"virtual_account", "amount": "1500.00", "payer_name", "payer_account", "payer_bank",
+  "postscript", "notify": true}`` → ``{"serial"}``: "the enterprise transferred X to virtual account Y".
+- ``POST /sandbox/orders/<channel>/<key>/return``: return (退票) a paid order now.
+- ``POST /sandbox/probe`` ``{"channel": "WECHAT"}``: send a WeChat signature probe (``WECHATPAY/SIGNTEST/``).
+- ``GET /sandbox/orders/<channel>/<key>``, ``GET /sandbox/stats``, ``GET /sandbox/healthz``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import itertools
+import json
+import logging
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from core.exceptions import DomainError
+from core.money import format_yuan, parse_yuan
+from payouts.channels import signing
+from payouts.channels.alipay import APP_ID as ALIPAY_APP_ID
+from payouts.channels.alipay import BILL as ALIPAY_BILL
+from payouts.channels.alipay import NOTIFY_METHOD as ALIPAY_NOTIFY_METHOD
+from payouts.channels.alipay import QUERY as ALIPAY_QUERY
+from payouts.channels.alipay import TRANSFER as ALIPAY_TRANSFER
+from payouts.channels.alipay import response_key
+from payouts.channels.bank import signed_headers, verify_signed
+from payouts.channels.sandbox import rules
+from payouts.channels.sandbox.store import Store
+from payouts.channels.statements import render_incoming_statement
+from payouts.channels.wechat import SERIAL as WECHAT_SERIAL
+from payouts.channels.wechat import TRANSFER_PATH as WECHAT_TRANSFER_PATH
+from payouts.channels.wechat import encrypt_resource, parse_authorization
+
+logger = logging.getLogger("payouts.sandbox")
+TZ = ZoneInfo("Asia/Shanghai")
+PROCESSING, SUCCESS, FAIL, RETURNED = "PROCESSING", "SUCCESS", "FAIL", "RETURNED"
+_serial = itertools.count(1)
+
+
+def _local(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, TZ)
+
+
+@dataclass
+class SandboxConfig:
+    callback_base: str = "http://127.0.0.1:8000"
+    secret: str = "linggong-sandbox-channel-secret"
+    settle_seconds: float = 0.5
+    late_seconds: float = 20.0
+    slow_seconds: float = 8.0
+    return_seconds: float = 30.0
+    duplicate_gap_seconds: float = 0.3
+    retry_schedule: tuple = (1, 2, 5, 15, 60, 300, 900, 3600)
+    notify_workers: int = 8
+    notify_timeout: float = 10.0
+    tick_seconds: float = 0.05
+    statements_dir: Path | None = None
+    custody_account: str = "122908660000000000"
+    custody_name: str = "灵工共享经济服务（天津）有限公司"
+    extra: dict = field(default_factory=dict)
+
+
+class ChannelSandbox:
+    """The sandbox's behaviour, independent of HTTP (the handler below is a thin adapter onto it)."""
+
+    def __init__(self, *, db_path: str | Path, config: SandboxConfig, host: str = "127.0.0.1", port: int = 8765):
+        self.config = config
+        self.store = Store(db_path)
+        self.host, self.port = host, port
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._pool = ThreadPoolExecutor(max_workers=config.notify_workers, thread_name_prefix="sandbox-notify")
+        self.httpd: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> ChannelSandbox:
+        handler = type("BoundHandler", (SandboxHandler,), {"sandbox": self})
+        self.httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        for target, name in ((self.httpd.serve_forever, "sandbox-http"), (self._run_scheduler, "sandbox-scheduler")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        logger.info("channel sandbox listening on %s, calling back %s", self.url, self.config.callback_base)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.store.close()
+
+    def _run_scheduler(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - the sandbox keeps running; the error is logged
+                logger.exception("sandbox tick failed")
+            self._stop.wait(self.config.tick_seconds)
+
+    # --- orders ------------------------------------------------------------------------------------------
+    def submit(self, *, channel: str, key: str, amount_fen: int, payee_account: str, payee_name: str,
+               notify_url: str) -> tuple[dict | None, str]:
+        """(order, what): what is CREATED, EXISTING, SLOW (answer late), INCONSISTENT or SYSTEM_ERROR."""
+        request_hash = hashlib.sha256(f"{amount_fen}|{payee_account}|{payee_name}".encode()).hexdigest()
+        with self.store.lock:
+            existing = self.store.order(channel, key)
+            if existing:
+                return (None, "INCONSISTENT") if existing["request_hash"] != request_hash else (existing, "EXISTING")
+            scenario = rules.scenario(channel=channel, amount_fen=amount_fen, payee_account=payee_account,
+                                      payee_name=payee_name)
+            if channel == "WECHAT" and scenario == rules.RETURNED_LATER:
+                scenario = rules.OK  # transfers to WeChat balance are not returned
+            if scenario == rules.ERROR_FIRST and self.store.attempt(channel, key) == 1:
+                return None, "SYSTEM_ERROR"
+            now = time.time()
+            state, fail_code, fail_msg, finished_at = PROCESSING, "", "", None
+            settle_at = now + (self.config.late_seconds if scenario == rules.LATE else self.config.settle_seconds)
+            if channel == "ALIPAY" and scenario != rules.LATE:
+                # Alipay answers transfers to an Alipay account synchronously.
+                finished_at = now
+                if scenario in rules.FAILURES:
+                    state, (fail_code, fail_msg) = FAIL, rules.FAIL_CODES[channel][scenario]
+                else:
+                    state = SUCCESS
+            order = self.store.order_create(
+                channel=channel, key=key, request_hash=request_hash, amount_fen=amount_fen,
+                payee_account=payee_account, payee_name=payee_name, notify_url=notify_url, scenario=scenario,
+                state=state, fail_code=fail_code, fail_msg=fail_msg,
+                channel_order_id=f"{channel[:2]}{_local(now):%Y%m%d}{next(_serial):010d}{secrets.token_hex(2)}",
+                created_at=now, settle_at=settle_at, finished_at=finished_at,
+                return_at=now + self.config.return_seconds if scenario == rules.RETURNED_LATER and state == SUCCESS
+                else None,
+            )
+            if state == SUCCESS:
+                self._enqueue_result(order)
+        return order, ("SLOW" if scenario == rules.TIMEOUT else "CREATED")
+
+    def order_return(self, channel: str, key: str) -> dict | None:
+        with self.store.lock:
+            order = self.store.order(channel, key)
+            if not order or order["state"] != SUCCESS:
+                return None
+            code, message = rules.RETURN_CODES[channel]
+            self.store.order_update(channel, key, state=RETURNED, returned_at=time.time(), fail_code=code,
+                                    fail_msg=message)
+            order = self.store.order(channel, key)
+            self._enqueue_result(order)
+            return order
+
+    def tick(self) -> None:
+        now = time.time()
+        with self.store.lock:
+            for order in self.store.all("SELECT * FROM orders WHERE state = ? AND settle_at <= ? LIMIT 1000",
+                                        (PROCESSING, now)):
+                fields = {"state": SUCCESS, "finished_at": now}
+                if order["scenario"] in rules.FAILURES:
+                    code, message = rules.FAIL_CODES[order["channel"]][order["scenario"]]
+                    fields.update(state=FAIL, fail_code=code, fail_msg=message)
+                elif order["scenario"] == rules.RETURNED_LATER:
+                    fields["return_at"] = now + self.config.return_seconds
+                self.store.order_update(order["channel"], order["key"], **fields)
+                self._enqueue_result({**order, **fields})
+            for order in self.store.all("SELECT * FROM orders WHERE state = ? AND return_at IS NOT NULL "
+                                        "AND return_at <= ? LIMIT 1000", (SUCCESS, now)):
+                self.order_return(order["channel"], order["key"])
+        for row in self.store.due_notifications(now=now):
+            self._pool.submit(self._deliver, row)
+
+    # --- notifications -----------------------------------------------------------------------------------
+    def _enqueue_result(self, order: dict) -> None:
+        if not order["notify_url"]:
+            return
+        now = time.time()
+        notify_id = hashlib.sha1(f"{order['channel']}|{order['key']}|{order['state']}".encode()).hexdigest()[:32]
+        self.store.notify(channel=order["channel"], kind="payout", notify_id=notify_id, url=order["notify_url"],
+                          payload=order, due_at=now)
+        if order["scenario"] == rules.DUPLICATE_NOTIFY:
+            self.store.notify(channel=order["channel"], kind="payout", notify_id=notify_id, url=order["notify_url"],
+                              payload=order, due_at=now + self.config.duplicate_gap_seconds)
+        if order["scenario"] == rules.OUT_OF_ORDER and order["state"] != PROCESSING:
+            stale = {**order, "state": PROCESSING, "fail_code": "", "fail_msg": "", "finished_at": None}
+            stale_id = hashlib.sha1(f"{order['channel']}|{order['key']}|{PROCESSING}".encode()).hexdigest()[:32]
+            self.store.notify(channel=order["channel"], kind="payout", notify_id=stale_id, url=order["notify_url"],
+                              payload=stale, due_at=now + self.config.duplicate_gap_seconds)
+
+    def _deliver(self, row: dict) -> None:
+        payload = json.loads(row["payload"])
+        try:
+            body, headers, expect = self._render_notification(row["channel"], row["kind"], row["notify_id"], payload)
+            request = urllib.request.Request(row["url"], data=body, method="POST", headers=headers)
+            with urllib.request.urlopen(request, timeout=self.config.notify_timeout) as response:
+                status, answer = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, answer = error.code, b""
+        except Exception as error:  # noqa: BLE001 - any failure to deliver is retried on the schedule
+            logger.info("notification %s to %s failed: %s", row["id"], row["url"], error)
+            status, answer = 0, b""
+        acknowledged = 200 <= status < 300 and (expect is None or answer.strip() == expect)
+        now = time.time()
+        if acknowledged:
+            self.store.execute("UPDATE notifications SET delivered_at = ?, attempts = attempts + 1, last_status = ? "
+                               "WHERE id = ?", (now, status, row["id"]))
+            return
+        attempts = row["attempts"] + 1
+        schedule = self.config.retry_schedule
+        if attempts > len(schedule):
+            self.store.execute("UPDATE notifications SET gave_up = 1, attempts = ?, last_status = ? WHERE id = ?",
+                               (attempts, status, row["id"]))
+        else:
+            self.store.execute("UPDATE notifications SET due_at = ?, attempts = ?, last_status = ? WHERE id = ?",
+                               (now + schedule[attempts - 1], attempts, status, row["id"]))
+
+    def _render_notification(self, channel: str, kind: str, notify_id: str, order: dict):
+        """(body, headers, expected ack body or None) — signed now, so every retry carries a fresh timestamp."""
+        secret = self.config.secret
+        if kind == "incoming":
+            body = json.dumps({**order, "notifyId": notify_id}, ensure_ascii=False).encode()
+            return body, signed_headers("BANK", body, secret=secret), None
+        if kind == "probe":
+            body = json.dumps({"id": notify_id, "event_type": "MCHTRANSFER.BILL.FINISHED"}).encode()
+            return body, {"Wechatpay-Timestamp": str(int(time.time())), "Wechatpay-Nonce": secrets.token_hex(8),
+                          "Wechatpay-Signature": "WECHATPAY/SIGNTEST/" + secrets.token_hex(16),
+                          "Wechatpay-Serial": WECHAT_SERIAL, "Content-Type": "application/json"}, None
+        if channel == "BANK":
+            body = json.dumps({"notifyId": notify_id, "msgTyp": "FINPAY", **self._bank_fields(order)},
+                              ensure_ascii=False).encode()
+            return body, signed_headers("BANK", body, secret=secret), None
+        if channel == "ALIPAY":
+            biz = {"out_biz_no": order["key"], "order_id": order["channel_order_id"],
+                   "pay_fund_order_id": order["channel_order_id"], "origin_interface": ALIPAY_TRANSFER,
+                   "product_code": "TRANS_ACCOUNT_NO_PWD", "biz_scene": "DIRECT_TRANSFER", "action_type": "FINISH",
+                   "status": self._alipay_status(order["state"]), "trans_amount": format_yuan(order["amount_fen"]),
+                   "pay_date": _local(order["finished_at"] or time.time()).strftime("%Y-%m-%d %H:%M:%S")}
+            if order["fail_code"]:
+                biz.update(error_code=order["fail_code"], fail_reason=order["fail_msg"])
+            params = {"notify_id": notify_id, "msg_method": ALIPAY_NOTIFY_METHOD,
+                      "utc_timestamp": str(int(time.time() * 1000)), "app_id": ALIPAY_APP_ID, "version": "1.1",
+                      "charset": "utf-8", "sign_type": "HMAC-SHA256",
+                      "biz_content": json.dumps(biz, ensure_ascii=False, separators=(",", ":"))}
+            params["sign"] = signing.sign("ALIPAY", signing.form_message(params), secret=secret)
+            return (urllib.parse.urlencode(params).encode(),
+                    {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, b"success")
+        resource = {**self._wechat_fields(order), "mch_id": "1900000109"}
+        body = json.dumps({"id": notify_id, "create_time": _local(time.time()).isoformat(timespec="seconds"),
+                           "resource_type": "encrypt-resource", "event_type": "MCHTRANSFER.BILL.FINISHED",
+                           "summary": "商家转账单据终态通知", "resource": encrypt_resource(resource, secret=secret)},
+                          ensure_ascii=False).encode()
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+        headers = {"Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce, "Wechatpay-Serial": WECHAT_SERIAL,
+                   "Wechatpay-Signature": signing.sign("WECHAT", signing.header_message(timestamp, nonce, body),
+                                                       secret=secret),
+                   "Content-Type": "application/json"}
+        return body, headers, None
+
+    # --- dialects ----------------------------------------------------------------------------------------
+    @staticmethod
+    def _bank_fields(order: dict) -> dict:
+        state = order["state"]
+        return {"yurRef": order["key"], "reqSts": "BNK" if state == PROCESSING else "FIN",
+                "rtnFlg": {SUCCESS: "S", FAIL: "F", RETURNED: "B"}.get(state, ""), "errCod": order["fail_code"],
+                "errTxt": order["fail_msg"], "trsAmt": format_yuan(order["amount_fen"]),
+                "sqrNbr": order["channel_order_id"],
+                "finTim": _local(order["finished_at"]).strftime("%Y%m%d%H%M%S") if order["finished_at"] else ""}
+
+    @staticmethod
+    def _alipay_status(state: str) -> str:
+        return {PROCESSING: "DEALING", SUCCESS: "SUCCESS", FAIL: "FAIL", RETURNED: "REFUND"}[state]
+
+    @staticmethod
+    def _wechat_fields(order: dict) -> dict:
+        fields = {"out_bill_no": order["key"], "transfer_bill_no": order["channel_order_id"],
+                  "state": {PROCESSING: "TRANSFERING", SUCCESS: "SUCCESS", FAIL: "FAIL", RETURNED: "SUCCESS"}[
+                      order["state"]],
+                  "transfer_amount": order["amount_fen"], "openid": order["payee_account"],
+                  "create_time": _local(order["created_at"]).isoformat(timespec="seconds"),
+                  "update_time": _local(order["finished_at"] or order["created_at"]).isoformat(timespec="seconds")}
+        if order["fail_code"] and order["state"] == FAIL:
+            fields["fail_reason"] = order["fail_code"]
+        return fields
+
+    # --- top-ups (来账) ------------------------------------------------------------------------------------
+    def topup(self, *, virtual_account: str, amount_fen: int, payer_name: str, payer_account: str,
+              payer_bank: str = "", postscript: str = "", notify: bool = True, at: float | None = None) -> dict:
+        at = time.time() if at is None else at
+        local = _local(at)
+        serial = f"B{local:%Y%m%d}{next(_serial):08d}{secrets.token_hex(2).upper()}"
+        row = {"serial": serial, "day": local.date().isoformat(), "at": at, "amount_fen": amount_fen,
+               "virtual_account": virtual_account, "payer_account": payer_account, "payer_name": payer_name,
+               "payer_bank": payer_bank, "postscript": postscript}
+        self.store.execute("INSERT INTO topups (serial, day, at, amount_fen, virtual_account, payer_account, payer_name, "
+                           "payer_bank, postscript) VALUES (:serial, :day, :at, :amount_fen, :virtual_account, "
+                           ":payer_account, :payer_name, :payer_bank, :postscript)", row)
+        if notify:
+            notice = {"msgTyp": "NCCRTTRS", "seqNbr": serial, "trsAmt": format_yuan(amount_fen), "amtCdr": "C",
+                      "dmaNbr": virtual_account, "rpyAcc": payer_account, "rpyNam": payer_name, "rpyBnk": payer_bank,
+                      "narTxt": postscript[:16], "trsDat": f"{local:%Y%m%d}", "trsTim": f"{local:%H%M%S}"}
+            self.store.notify(channel="BANK", kind="incoming", notify_id=f"N{serial}",
+                              url=f"{self.config.callback_base.rstrip('/')}/callbacks/bank/incoming", payload=notice,
+                              due_at=time.time())
+        self._write_copy("BANK", f"{local:%Y%m%d}-incoming.csv", self.statement_bank_incoming(local.date()))
+        return row
+
+    # --- statement files ---------------------------------------------------------------------------------
+    def _write_copy(self, channel: str, name: str, content: bytes) -> None:
+        if self.config.statements_dir:
+            folder = Path(self.config.statements_dir) / channel.lower()
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(content)
+
+    def _finished_on(self, channel: str, day: dt.date) -> list[dict]:
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=TZ).timestamp()
+        end = start + 86400
+        return self.store.all("SELECT * FROM orders WHERE channel = ? AND ((finished_at >= ? AND finished_at < ?) "
+                              "OR (returned_at >= ? AND returned_at < ?)) ORDER BY finished_at, key",
+                              (channel, start, end, start, end))
+
+    def statement_bank_incoming(self, day: dt.date) -> bytes:
+        rows = self.store.all("SELECT * FROM topups WHERE day = ? ORDER BY at, serial", (day.isoformat(),))
+        content = render_incoming_statement(
+            rows=[{"serial": r["serial"], "time": _local(r["at"]).strftime("%H:%M:%S"), "flag": "贷",
+                   "amount_fen": r["amount_fen"], "payer_account": r["payer_account"], "payer_name": r["payer_name"],
+                   "payer_bank": r["payer_bank"], "virtual_account": r["virtual_account"], "summary": "汇款",
+                   "postscript": r["postscript"]} for r in rows],
+            account_number=self.config.custody_account, account_name=self.config.custody_name, date=day)
+        return content
+
+    def statement_bank_payouts(self, day: dt.date) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["代发明细对账单"])
+        writer.writerow(["账号", self.config.custody_account, "日期", day.isoformat()])
+        writer.writerow(["交易日期", "交易时间", "业务参考号", "银行流水号", "收款账号", "收款户名", "交易金额", "状态",
+                         "失败原因"])
+        for order in self._finished_on("BANK", day):
+            for state, ts in ((order["state"] if order["state"] != RETURNED else SUCCESS, order["finished_at"]),
+                              (RETURNED, order["returned_at"])):
+                if ts is None or _local(ts).date() != day:
+                    continue
+                writer.writerow([day.isoformat(), _local(ts).strftime("%H:%M:%S"), order["key"],
+                                 order["channel_order_id"], _mask(order["payee_account"]), order["payee_name"],
+                                 format_yuan(order["amount_fen"]), {SUCCESS: "S", FAIL: "F", RETURNED: "B"}[state],
+                                 order["fail_msg"] if state != SUCCESS else ""])
+        content = out.getvalue().encode("gb18030")
+        self._write_copy("BANK", f"{day:%Y%m%d}-payouts.csv", content)
+        return content
+
+    def statement_alipay(self, day: dt.date) -> bytes:
+        """signcustomer 账务明细: GBK CSV with 4 preamble lines, zipped."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["#支付宝账务明细查询"])
+        writer.writerow([f"#账号：[{ALIPAY_APP_ID}]"])
+        writer.writerow([f"#起始日期：[{day:%Y年%m月%d日} 00:00:00]   终止日期：[{day:%Y年%m月%d日} 23:59:59]"])
+        writer.writerow(["#-----------------------------------------账务明细列表----------------------------------------"])
+        writer.writerow(["账务流水号", "业务流水号", "商户订单号", "商品名称", "发生时间", "对方账号", "收入金额（+元）",
+                         "支出金额（-元）", "账户余额（元）", "交易渠道", "业务类型", "备注"])
+        count = 0
+        for order in self._finished_on("ALIPAY", day):
+            if order["state"] == FAIL:
+                continue
+            for label, ts, income, spend in (("转账", order["finished_at"], "", format_yuan(order["amount_fen"])),
+                                             ("退票", order["returned_at"], format_yuan(order["amount_fen"]), "")):
+                if ts is None or _local(ts).date() != day:
+                    continue
+                count += 1
+                writer.writerow([f"2026{count:016d}", order["channel_order_id"], order["key"], "劳务报酬",
+                                 _local(ts).strftime("%Y-%m-%d %H:%M:%S"), _mask(order["payee_account"]), income,
+                                 spend, "", "支付宝", label, ""])
+        writer.writerow(["#-----------------------------------------账务明细列表结束------------------------------------"])
+        writer.writerow([f"#导出时间：[{_local(time.time()):%Y年%m月%d日 %H:%M:%S}]"])
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{ALIPAY_APP_ID}_{day:%Y%m%d}_账务明细.csv", out.getvalue().encode("gb18030"))
+        self._write_copy("ALIPAY", f"{day:%Y%m%d}-signcustomer.zip", buffer.getvalue())
+        return buffer.getvalue()
+
+    def statement_wechat(self, day: dt.date) -> bytes:
+        """Fund-flow bill: every field prefixed with a backtick, then a summary header and row."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["记账时间", "微信支付业务单号", "资金流水单号", "业务名称", "业务类型", "收支类型", "收支金额（元）",
+                         "账户结余（元）", "资金变更提交申请人", "备注", "业务凭证号"])
+        spent = 0
+        rows = [o for o in self._finished_on("WECHAT", day) if o["state"] == SUCCESS]
+        for order in rows:
+            spent += order["amount_fen"]
+            writer.writerow([f"`{_local(order['finished_at']):%Y-%m-%d %H:%M:%S}", f"`{order['channel_order_id']}",
+                             f"`{order['channel_order_id']}F", "`商家转账", "`企业付款", "`支出",
+                             f"`{format_yuan(order['amount_fen'])}", "`", "`api", "`劳务报酬", f"`{order['key']}"])
+        writer.writerow(["资金流水总笔数", "收入笔数", "收入金额", "支出笔数", "支出金额"])
+        writer.writerow([f"`{len(rows)}", "`0", "`0.00", f"`{len(rows)}", f"`{format_yuan(spent)}"])
+        content = out.getvalue().encode("utf-8")
+        self._write_copy("WECHAT", f"{day:%Y%m%d}-fundflow.csv", content)
+        return content
+
+
+def _mask(account: str) -> str:
+    return account if len(account) <= 8 else f"{account[:4]}****{account[-4:]}"
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    sandbox: ChannelSandbox
+    server_version = "LinggongChannelSandbox/1.0"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        logger.debug("%s %s", self.address_string(), format % args)
+
+    # --- plumbing ----------------------------------------------------------------------------------------
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json; charset=utf-8",
+              headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, data: dict, headers: dict | None = None) -> None:
+        self._send(status, json.dumps(data, ensure_ascii=False).encode(), headers=headers)
+
+    def _route(self, method: str) -> None:
+        parsed = urllib.parse.urlsplit(self.path)
+        path, query = parsed.path, dict(urllib.parse.parse_qsl(parsed.query))
+        body = self._body() if method == "POST" else b""
+        try:
+            for prefix, handler in ROUTES[method]:
+                if path == prefix or (prefix.endswith("/") and path.startswith(prefix)):
+                    return handler(self, path, query, body)
+            self._json(404, {"code": "NOT_FOUND", "message": f"no route {method} {path}"})
+        except DomainError as error:
+            self._json(401, {"code": "SIGN_ERROR", "message": error.message})
+        except (ValueError, KeyError) as error:
+            self._json(400, {"code": "PARAM_ERROR", "message": str(error)})
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        self._route("GET")
+
+    def do_POST(self):  # noqa: N802
+        self._route("POST")
+
+    def _slow(self, what: str) -> None:
+        if what == "SLOW":
+            time.sleep(self.sandbox.config.slow_seconds)
+
+    # --- bank --------------------------------------------------------------------------------------------
+    def bank_submit(self, path, query, body):
+        verify_signed("BANK", dict(self.headers), body, secret=self.sandbox.config.secret)
+        data = json.loads(body)
+        order, what = self.sandbox.submit(channel="BANK", key=data["yurRef"], amount_fen=parse_yuan(data["trsAmt"]),
+                                          payee_account=data["crtAcc"], payee_name=data["crtNam"],
+                                          notify_url=data.get("notifyUrl", ""))
+        if what == "SYSTEM_ERROR":
+            return self._json(503, {"code": "SYSTEM_BUSY", "message": "系统繁忙"})
+        if what == "INCONSISTENT":
+            return self._json(200, {"head": {"resultcode": "ERR_DUPLICATE_REF",
+                                             "resultmsg": "业务参考号重复且交易要素不一致"}, "body": {}})
+        self._slow(what)
+        self._json(200, {"head": {"resultcode": "SUC0000", "resultmsg": ""},
+                         "body": self.sandbox._bank_fields(self.sandbox.store.order("BANK", order["key"]))})
+
+    def bank_query(self, path, query, body):
+        verify_signed("BANK", dict(self.headers), b"", secret=self.sandbox.config.secret)
+        order = self.sandbox.store.order("BANK", path.rsplit("/", 1)[-1])
+        if order is None:
+            return self._json(200, {"head": {"resultcode": "ERR_NOT_FOUND", "resultmsg": "记录不存在"}, "body": {}})
+        self._json(200, {"head": {"resultcode": "SUC0000", "resultmsg": ""}, "body": self.sandbox._bank_fields(order)})
+
+    def bank_statement(self, path, query, body):
+        verify_signed("BANK", dict(self.headers), b"", secret=self.sandbox.config.secret)
+        _, _, _, day_text, name = path.split("/")
+        day = dt.datetime.strptime(day_text, "%Y%m%d").replace(tzinfo=TZ).date()
+        if name == "incoming.csv":
+            content = self.sandbox.statement_bank_incoming(day)
+        elif name == "payouts.csv":
+            content = self.sandbox.statement_bank_payouts(day)
+        else:
+            return self._json(404, {"code": "NOT_FOUND"})
+        self._send(200, content, "text/csv; charset=gbk")
+
+    # --- alipay ------------------------------------------------------------------------------------------
+    def alipay_gateway(self, path, query, body):
+        params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode(), keep_blank_values=True).items()}
+        secret = self.sandbox.config.secret
+        method = params.get("method", "")
+        key = response_key(method or "error")
+
+        def answer(response: dict, status: int = 200):
+            text = json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+            sign = signing.sign("ALIPAY", text.encode(), secret=secret)
+            self._send(status, f'{{"{key}":{text},"sign":"{sign}"}}'.encode())
+
+        if not signing.verify("ALIPAY", signing.form_message(params), params.get("sign", ""), secret=secret):
+            return answer({"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature",
+                           "sub_msg": "验签出错"})
+        biz = json.loads(params.get("biz_content") or "{}")
+        if method == ALIPAY_TRANSFER:
+            order, what = self.sandbox.submit(
+                channel="ALIPAY", key=biz["out_biz_no"], amount_fen=parse_yuan(biz["trans_amount"]),
+                payee_account=biz["payee_info"]["identity"], payee_name=biz["payee_info"].get("name", ""),
+                notify_url=params.get("notify_url", ""))
+            if what == "SYSTEM_ERROR":
+                return answer({"code": "20000", "msg": "Service Currently Unavailable", "sub_code": "isp.unknow-error",
+                               "sub_msg": "系统繁忙"})
+            if what == "INCONSISTENT":
+                return answer({"code": "40004", "msg": "Business Failed", "sub_code": "PAYMENT_INFO_INCONSISTENCY",
+                               "sub_msg": "两次请求商户单号一样，但是参数不一致"})
+            self._slow(what)
+            order = self.sandbox.store.order("ALIPAY", order["key"])
+            if order["state"] == FAIL:
+                return answer({"code": "40004", "msg": "Business Failed", "sub_code": order["fail_code"],
+                               "sub_msg": order["fail_msg"]})
+            return answer({"code": "10000", "msg": "Success", "out_biz_no": order["key"],
+                           "order_id": order["channel_order_id"], "pay_fund_order_id": order["channel_order_id"],
+                           "status": self.sandbox._alipay_status(order["state"]),
+                           "trans_date": _local(order["created_at"]).strftime("%Y-%m-%d %H:%M:%S")})
+        if method == ALIPAY_QUERY:
+            order = self.sandbox.store.order("ALIPAY", biz.get("out_biz_no", ""))
+            if order is None:
+                return answer({"code": "40004", "msg": "Business Failed", "sub_code": "ORDER_NOT_EXIST",
+                               "sub_msg": "转账订单不存在"})
+            response = {"code": "10000", "msg": "Success", "out_biz_no": order["key"],
+                        "order_id": order["channel_order_id"], "pay_fund_order_id": order["channel_order_id"],
+                        "status": self.sandbox._alipay_status(order["state"]),
+                        "trans_amount": format_yuan(order["amount_fen"])}
+            if order["finished_at"]:
+                response["pay_date"] = _local(order["finished_at"]).strftime("%Y-%m-%d %H:%M:%S")
+            if order["fail_code"]:
+                response.update(error_code=order["fail_code"], fail_reason=order["fail_msg"])
+            return answer(response)
+        if method == ALIPAY_BILL:
+            day = dt.date.fromisoformat(biz["bill_date"])
+            return answer({"code": "10000", "msg": "Success",
+                           "bill_download_url": f"{self.sandbox.url}/alipay/bills/{day:%Y%m%d}.zip"})
+        return answer({"code": "40004", "msg": "Business Failed", "sub_code": "isv.invalid-method",
+                       "sub_msg": "不存在的方法名"})
+
+    def alipay_bill(self, path, query, body):
+        day = dt.datetime.strptime(path.rsplit("/", 1)[-1].removesuffix(".zip"), "%Y%m%d").replace(tzinfo=TZ).date()
+        self._send(200, self.sandbox.statement_alipay(day), "application/zip")
+
+    # --- wechat ------------------------------------------------------------------------------------------
+    def _wechat_verify(self, method: str, body: bytes) -> None:
+        auth = parse_authorization(self.headers.get("Authorization", ""))
+        message = f"{method}\n{self.path}\n{auth.get('timestamp', '')}\n{auth.get('nonce_str', '')}\n".encode() + body + b"\n"
+        if not signing.timestamp_fresh(auth.get("timestamp", "")) or not signing.verify(
+                "WECHAT", message, auth.get("signature", ""), secret=self.sandbox.config.secret):
+            raise DomainError("签名错误")
+
+    def _wechat_answer(self, status: int, data: dict) -> None:
+        body = json.dumps(data, ensure_ascii=False).encode()
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
+        self._send(status, body, headers={
+            "Wechatpay-Timestamp": timestamp, "Wechatpay-Nonce": nonce, "Wechatpay-Serial": WECHAT_SERIAL,
+            "Wechatpay-Signature": signing.sign("WECHAT", signing.header_message(timestamp, nonce, body),
+                                                secret=self.sandbox.config.secret),
+            "Request-ID": secrets.token_hex(12)})
+
+    def wechat_submit(self, path, query, body):
+        try:
+            self._wechat_verify("POST", body)
+        except DomainError:
+            return self._wechat_answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        data = json.loads(body)
+        amount = data["transfer_amount"]
+        if not isinstance(amount, int) or amount <= 0:
+            return self._wechat_answer(400, {"code": "PARAM_ERROR", "message": "transfer_amount 必须为正整数（分）"})
+        order, what = self.sandbox.submit(channel="WECHAT", key=data["out_bill_no"], amount_fen=amount,
+                                          payee_account=data["openid"], payee_name=data.get("user_name", ""),
+                                          notify_url=data.get("notify_url", ""))
+        if what == "SYSTEM_ERROR":
+            return self._wechat_answer(500, {"code": "SYSTEM_ERROR", "message": "系统异常，请使用相同参数稍后重新调用"})
+        if what == "INCONSISTENT":
+            return self._wechat_answer(400, {"code": "INVALID_REQUEST", "message": "商户单号重复，且与原单据参数不一致"})
+        self._slow(what)
+        order = self.sandbox.store.order("WECHAT", order["key"])
+        fields = self.sandbox._wechat_fields(order)
+        fields["state"] = "ACCEPTED" if order["state"] == PROCESSING else fields["state"]
+        self._wechat_answer(200, {k: fields[k] for k in ("out_bill_no", "transfer_bill_no", "create_time", "state")})
+
+    def wechat_query(self, path, query, body):
+        try:
+            self._wechat_verify("GET", b"")
+        except DomainError:
+            return self._wechat_answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        order = self.sandbox.store.order("WECHAT", path.rsplit("/", 1)[-1])
+        if order is None:
+            return self._wechat_answer(404, {"code": "NOT_FOUND", "message": "记录不存在"})
+        self._wechat_answer(200, self.sandbox._wechat_fields(order))
+
+    def wechat_bill(self, path, query, body):
+        try:
+            self._wechat_verify("GET", b"")
+        except DomainError:
+            return self._wechat_answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        day = dt.date.fromisoformat(query["bill_date"])
+        content = self.sandbox.statement_wechat(day)
+        self._wechat_answer(200, {"download_url": f"{self.sandbox.url}/v3/billdownload/file?date={day:%Y%m%d}",
+                                  "hash_type": "SHA1", "hash_value": hashlib.sha1(content).hexdigest()})
+
+    def wechat_download(self, path, query, body):
+        day = dt.datetime.strptime(query["date"], "%Y%m%d").replace(tzinfo=TZ).date()
+        self._send(200, self.sandbox.statement_wechat(day), "text/csv; charset=utf-8")
+
+    # --- control -----------------------------------------------------------------------------------------
+    def control_topup(self, path, query, body):
+        data = json.loads(body or b"{}")
+        amount_fen = data["amount_fen"] if "amount_fen" in data else parse_yuan(str(data["amount"]), allow_zero=False)
+        row = self.sandbox.topup(virtual_account=data.get("virtual_account", ""), amount_fen=amount_fen,
+                                 payer_name=data.get("payer_name", ""), payer_account=data.get("payer_account", ""),
+                                 payer_bank=data.get("payer_bank", ""), postscript=data.get("postscript", ""),
+                                 notify=data.get("notify", True))
+        self._json(200, {"serial": row["serial"], "amount_fen": amount_fen, "day": row["day"]})
+
+    def control_order(self, path, query, body):
+        parts = path.strip("/").split("/")  # sandbox/orders/<channel>/<key>[/return]
+        channel, key = parts[2].upper(), parts[3]
+        if len(parts) == 5 and parts[4] == "return":
+            order = self.sandbox.order_return(channel, key)
+            return self._json(200 if order else 409, order or {"code": "NOT_RETURNABLE"})
+        order = self.sandbox.store.order(channel, key)
+        return self._json(200 if order else 404, order or {"code": "NOT_FOUND"})
+
+    def control_probe(self, path, query, body):
+        url = f"{self.sandbox.config.callback_base.rstrip('/')}/callbacks/wechat/payouts"
+        self.sandbox.store.notify(channel="WECHAT", kind="probe", notify_id=f"probe-{secrets.token_hex(6)}", url=url,
+                                  payload={}, due_at=time.time())
+        self._json(200, {"sent": True})
+
+    def control_stats(self, path, query, body):
+        self._json(200, self.sandbox.store.stats())
+
+    def control_notifications(self, path, query, body):
+        rows = self.sandbox.store.all("SELECT id, channel, kind, notify_id, attempts, delivered_at, last_status, gave_up "
+                                      "FROM notifications ORDER BY id")
+        self._json(200, {"notifications": rows})
+
+    def control_health(self, path, query, body):
+        self._json(200, {"ok": True})
+
+
+ROUTES = {
+    "POST": [
+        ("/bank/payouts", SandboxHandler.bank_submit),
+        ("/alipay/gateway.do", SandboxHandler.alipay_gateway),
+        (WECHAT_TRANSFER_PATH, SandboxHandler.wechat_submit),
+        ("/sandbox/topups", SandboxHandler.control_topup),
+        ("/sandbox/orders/", SandboxHandler.control_order),
+        ("/sandbox/probe", SandboxHandler.control_probe),
+    ],
+    "GET": [
+        ("/bank/payouts/", SandboxHandler.bank_query),
+        ("/bank/statements/", SandboxHandler.bank_statement),
+        ("/alipay/bills/", SandboxHandler.alipay_bill),
+        (f"{WECHAT_TRANSFER_PATH}/out-bill-no/", SandboxHandler.wechat_query),
+        ("/v3/bill/fundflowbill", SandboxHandler.wechat_bill),
+        ("/v3/billdownload/file", SandboxHandler.wechat_download),
+        ("/sandbox/orders/", SandboxHandler.control_order),
+        ("/sandbox/stats", SandboxHandler.control_stats),
+        ("/sandbox/notifications", SandboxHandler.control_notifications),
+        ("/sandbox/healthz", SandboxHandler.control_health),
+    ],
+}
