@@ -26,6 +26,7 @@ AMOUNTS = {"ok": 500_00, "name_mismatch": 500_21, "closed": 500_22, "timeout": 5
            "duplicate": 500_16, "out_of_order": 500_17}
 
 
+@pytest.mark.postgres  # the live server's threads need real row locks (SQLite shares one in-memory connection)
 @pytest.mark.django_db(transaction=True)
 def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now, monkeypatch):
     from payouts.channels.sandbox.server import ChannelSandbox, SandboxConfig
@@ -57,7 +58,8 @@ def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now,
         keys = {o.idempotency_key for o in orders.values()}
         payout_orders_dispatch(order_ids=[o.pk for o in orders.values()], workers=4)
         by = {name: PayoutOrder.objects.get(pk=o.pk) for name, o in orders.items()}
-        assert by["timeout"].status == PayoutOrder.Status.UNKNOWN
+        # a timeout is never a failure: UNKNOWN (or already settled by the notification that raced the answer)
+        assert by["timeout"].status in (PayoutOrder.Status.UNKNOWN, PayoutOrder.Status.SUCCEEDED)
         assert by["error_first"].status == PayoutOrder.Status.UNKNOWN
 
         deadline = time.time() + 20
@@ -82,6 +84,8 @@ def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now,
     assert {n: o.status for n, o in final.items()} == {
         "ok": "SUCCEEDED", "name_mismatch": "FAILED", "closed": "FAILED", "timeout": "SUCCEEDED",
         "error_first": "SUCCEEDED", "duplicate": "SUCCEEDED", "out_of_order": "SUCCEEDED"}
+    assert final["timeout"].settled_by in ("notification", "query")
+    assert final["error_first"].submit_attempts == 2  # resent once, with its own key
     assert final["name_mismatch"].fail_code == "RJ02" and final["closed"].fail_code == "RJ01"
     assert {o.idempotency_key for o in final.values()} == keys  # never a new key
     for order in final.values():
