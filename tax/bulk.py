@@ -24,7 +24,7 @@ from django.db.models import Sum
 from tax import engine, selectors
 from tax.exceptions import MemberNotVerified, PaymentRefConflict, PeriodLocked
 from tax.models import TaxAccount, TaxPeriod, TaxSettings, Withholding
-from tax.services import Quote, _get_or_create, _quote, _validate, compute_payment
+from tax.services import Quote, _get_or_create, _quote, _validate
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,25 @@ def _compute_all(items, *, bearer: str, liability_date: dt.date, settings_row: T
     missing = {item.member.pk for item in items} - set(states)
     if missing:
         states.update(prior_states(member_ids=missing, entity_code=settings_row.entity_code, on=liability_date))
+    # What ``tax.services.compute_payment`` does per payment, with the rule set read once and the options once
+    # per worker (the options read the worker's tax profile only when surcharges follow the worker's location).
+    rule_set = selectors.rule_set_for(on=liability_date)
+    options_by_member: dict[int, engine.Options] = {}
     results = []
     for item in items:
         state = states.setdefault(item.member.pk, engine.PriorState(month_surcharges_fen={}))
-        rule_set, options, computation = compute_payment(
-            member=item.member, gross_fen=item.gross_fen, net_fen=item.net_fen, liability_date=liability_date,
-            prior=state, settings_row=settings_row)
+        route = selectors.route_for(rule_set=rule_set, member=item.member)
+        options = options_by_member.get(item.member.pk)
+        if options is None:
+            options = options_by_member[item.member.pk] = selectors.options_for(settings_row=settings_row,
+                                                                                member=item.member)
+
+        def for_gross(gross: int, _state=state, _route=route, _options=options) -> engine.Computation:
+            return engine.compute(params=rule_set.parameters, rule_set=rule_set.code, route=_route, gross_fen=gross,
+                                  liability_date=liability_date, prior=_state, options=_options)
+
+        computation = for_gross(item.gross_fen) if item.gross_fen is not None else engine.solve_gross(item.net_fen,
+                                                                                                      for_gross)
         _advance(state, computation, liability_date.month)
         results.append((rule_set, options, computation))
     return results
@@ -239,8 +252,15 @@ def _refresh_accounts(accounts: list[TaxAccount]) -> None:
             account.consecutive_months = len(engine.consecutive_months(with_income, last)) if last else 0
             account.version += 1
             changed.append(account)
-        TaxAccount.objects.bulk_update(changed, ["income_fen", "iit_fen", "vat_fen", "surcharges_fen", "last_month",
-                                                 "consecutive_months", "version"], batch_size=1000)
+        from django.utils import timezone
+
+        from payouts.services.sql import update_rows
+
+        stamp = timezone.now()
+        for account in changed:
+            account.updated_at = stamp
+        update_rows(TaxAccount, changed, ["income_fen", "iit_fen", "vat_fen", "surcharges_fen", "last_month",
+                                          "consecutive_months", "version", "updated_at"])
 
 
 __all__ = ["PaymentItem", "TaxPeriod", "prior_states", "tax_quote_many", "tax_withhold_many"]

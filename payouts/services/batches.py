@@ -33,6 +33,7 @@ from payouts.exceptions_orders import BatchHasErrors, BatchNotFound, BatchStateI
 from payouts.models import PayoutBatch, PayoutOrder
 from payouts.services import pricing
 from payouts.services.orders import FREEZE_KIND, check_channel, new_key, verify_payment_sms
+from payouts.services.sql import update_rows
 from risk.payments import PaymentToCheck, check_payments
 from tasks.bulk import payable_work_release_many, payable_work_reserve_many
 from tasks.models import PayableWork
@@ -394,5 +395,5 @@ def _withhold_chunk(*, merchant, order_ids: list[int], liability_date, now, acto
             if (order.gross_fen, order.net_fen) != before:
                 changed.append(order)
     if changed:
-        PayoutOrder.objects.bulk_update(changed, ["gross_fen", "iit_fen", "vat_fen", "surcharge_fen", "tax_fen",
-                                                  "net_fen", "payee_fen", "freeze_fen", "tax_lines"], batch_size=500)
+        update_rows(PayoutOrder, changed, ["gross_fen", "iit_fen", "vat_fen", "surcharge_fen", "tax_fen", "net_fen",
+                                           "payee_fen", "freeze_fen", "tax_lines"])

@@ -25,6 +25,7 @@ from payouts.channels import Outcome, PayoutRequest, QueryStatus, get_adapter, i
 from payouts.models import PayoutBatch, PayoutOrder
 from payouts.services.channels import notification_handler
 from payouts.services.settlement import FEE_FREEZE_KIND, _Accounts, settle_failure, settle_success
+from payouts.services.sql import update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +96,7 @@ def _start_submit(*, order_ids, now) -> list[int]:
     for order in send:
         order.start_submit(at=now)
         order.updated_at = now
-    PayoutOrder.objects.bulk_update(send, ["status", "submit_attempts", "submitted_at", "fee_frozen_fen", "updated_at"],
-                                    batch_size=500)
+    update_rows(PayoutOrder, send, ["status", "submit_attempts", "submitted_at", "fee_frozen_fen", "updated_at"])
     batch_ids = {o.batch_id for o in send if o.batch_id}
     for batch in PayoutBatch.objects.filter(pk__in=batch_ids, status=PayoutBatch.Status.CONFIRMED).order_by("pk"):
         batch.start_dispatch()
@@ -171,9 +171,8 @@ def _record_submit_results(*, results: dict[int, object], now) -> dict[str, int]
     for order in unknown:
         order.outcome_unknown(next_query_at=now + FIRST_QUERY_AFTER)
         order.channel_status, order.updated_at = "UNKNOWN", now
-    PayoutOrder.objects.bulk_update(accepted + unknown, ["status", "channel_order_id", "channel_status",
-                                                         "next_query_at", "fail_message", "updated_at"],
-                                    batch_size=500)
+    update_rows(PayoutOrder, accepted + unknown, ["status", "channel_order_id", "channel_status", "next_query_at",
+                                                  "fail_message", "updated_at"])
     return {"succeeded": len(succeeded), "failed": len(failed), "accepted": len(accepted), "unknown": len(unknown)}
 
 

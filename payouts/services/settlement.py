@@ -20,6 +20,7 @@ from ledger.models import AccountKind
 from ledger.selectors import merchant_account
 from ledger.services import EntrySpec, entries_post, platform_account
 from payouts.models import PayoutBatch, PayoutOrder
+from payouts.services.sql import update_rows
 from tasks.bulk import payable_work_mark_paid_many, payable_work_release_many
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def settle_success(orders: list[PayoutOrder], *, now, by: str, channel_order_ids
         order.channel_status = "SUCCEEDED"
         order.next_query_at = None
         order.updated_at = now
-    PayoutOrder.objects.bulk_update(orders, UPDATE_FIELDS, batch_size=500)
+    update_rows(PayoutOrder, orders, UPDATE_FIELDS)
     by_merchant: dict[int, list[PayoutOrder]] = defaultdict(list)
     for order in orders:
         by_merchant[order.merchant_id].append(order)
@@ -141,7 +142,7 @@ def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", m
         order.updated_at = now
         tax_reverse(payment_ref=order.order_no, merchant=order.merchant_id, now=now,
                     reason=f"发放失败：{order.fail_message}")
-    PayoutOrder.objects.bulk_update(orders, UPDATE_FIELDS, batch_size=500)
+    update_rows(PayoutOrder, orders, UPDATE_FIELDS)
     by_merchant: dict[int, list[PayoutOrder]] = defaultdict(list)
     for order in orders:
         by_merchant[order.merchant_id].append(order)
