@@ -61,6 +61,13 @@ def prior_states(*, member_ids, entity_code: str, on: dt.date) -> dict[int, engi
     return states
 
 
+def line_dict(line: engine.Line) -> dict:
+    """``Line.as_dict()`` without ``dataclasses.asdict``'s deep copy (the values are numbers and strings)."""
+    data = dict(line.__dict__)
+    data["inputs"] = dict(line.inputs)
+    return data
+
+
 def _advance(state: engine.PriorState, computation: engine.Computation, month: int) -> None:
     """The state after a payment (what ``prior_state`` would read once its withholding row exists)."""
     if computation.route not in selectors.LABOR_ROUTES:
@@ -106,7 +113,7 @@ def _compute_all(items, *, bearer: str, liability_date: dt.date, settings_row: T
 
 
 def tax_quote_many(*, items: list[PaymentItem], bearer: str, liability_date: dt.date, now,
-                   states: dict | None = None) -> list[Quote]:
+                   states: dict | None = None, brief: bool = False) -> list[Quote]:
     """Quotes for ``items`` in order, each on the state left by the previous payments of the same worker. No writes.
 
     Pass the same ``states`` dict to successive calls to quote a long list in chunks as if it were one.
@@ -114,10 +121,19 @@ def tax_quote_many(*, items: list[PaymentItem], bearer: str, liability_date: dt.
     Raises TaxAmountInvalid, NoRuleSet.
     """
     settings_row = selectors.tax_settings()
-    return [_quote(rule_set=rule_set, options=options, computation=computation, bearer=bearer,
-                   liability_date=liability_date)
-            for rule_set, options, computation in _compute_all(items, bearer=bearer, liability_date=liability_date,
-                                                                 settings_row=settings_row, states=states)]
+    computed = _compute_all(items, bearer=bearer, liability_date=liability_date, settings_row=settings_row,
+                            states=states)
+    if not brief:
+        return [_quote(rule_set=rule_set, options=options, computation=computation, bearer=bearer,
+                       liability_date=liability_date) for rule_set, options, computation in computed]
+    # brief: each line as kind, label, amount and formula only (a batch quote shows these; the withholding keeps all)
+    return [Quote(rule_set=rule_set.code, route=c.route, bearer=bearer, liability_date=liability_date,
+                  gross_fen=c.gross_fen, net_fen=c.net_fen, iit_fen=c.amount(engine.IIT), vat_fen=c.amount(engine.VAT),
+                  urban_fen=c.amount(engine.URBAN), education_fen=c.amount(engine.EDUCATION),
+                  local_education_fen=c.amount(engine.LOCAL_EDUCATION), iit_income_fen=c.iit_income_fen,
+                  lines=[{"kind": line.kind, "label": line.label, "amount_fen": line.amount_fen,
+                          "formula": line.formula} for line in c.lines], options={})
+            for rule_set, _options, c in computed]
 
 
 def _period_for_share(*, entity_code: str, year: int, month: int) -> TaxPeriod:
@@ -192,6 +208,7 @@ def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liabil
             raise PeriodLocked(f"{period.label}的税款已申报，所属期已锁定；请以当前月份作为纳税义务发生日重新计算",
                                extra={"period": period.label})
         rows = []
+        options_dicts: dict[int, dict] = {}
         for item, (rule_set, options, computation) in zip(
                 todo, _compute_all(todo, bearer=bearer, liability_date=liability_date, settings_row=settings_row),
                 strict=True):
@@ -203,19 +220,22 @@ def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liabil
                 iit_fen=computation.amount(engine.IIT), vat_fen=computation.amount(engine.VAT),
                 urban_fen=computation.amount(engine.URBAN), education_fen=computation.amount(engine.EDUCATION),
                 local_education_fen=computation.amount(engine.LOCAL_EDUCATION), net_fen=computation.net_fen,
-                lines=[line.as_dict() for line in computation.lines],
-                options=options.as_dict() | {"requested": {"gross_fen": item.gross_fen, "net_fen": item.net_fen}},
+                lines=[line_dict(line) for line in computation.lines],
+                options=options_dicts.setdefault(id(options), options.as_dict())
+                | {"requested": {"gross_fen": item.gross_fen, "net_fen": item.net_fen}},
                 computed_at=now))
+        from payouts.services.sql import copy_insert
+
         try:
             with transaction.atomic():
-                Withholding.objects.bulk_create(rows, batch_size=2000)
+                copy_insert(Withholding, rows)
         except IntegrityError:
             raise PaymentRefConflict("部分付款单已由另一请求计算过代扣税费，请刷新后重试") from None
         _refresh_accounts([accounts[item.member.pk] for item in todo])
         for row in rows:
             existing[row.payment_ref] = row
         audit.record(event="tax.withholding.created_many", now=now, actor=actor, merchant=merchant,
-                     subject_type="tax.withholding", subject_id=str(rows[0].pk),
+                     subject_type="tax.withholding", subject_id=rows[0].payment_ref,
                      after={"count": len(rows), "gross_fen": sum(r.gross_fen for r in rows),
                             "tax_fen": sum(r.iit_fen + r.vat_fen + r.urban_fen + r.education_fen
                                            + r.local_education_fen for r in rows)})

@@ -33,7 +33,7 @@ from payouts.exceptions_orders import BatchHasErrors, BatchNotFound, BatchStateI
 from payouts.models import PayoutBatch, PayoutOrder
 from payouts.services import pricing
 from payouts.services.orders import FREEZE_KIND, check_channel, new_key, verify_payment_sms
-from payouts.services.sql import update_rows
+from payouts.services.sql import copy_insert, update_rows
 from risk.payments import PaymentToCheck, check_payments
 from tasks.bulk import payable_work_release_many, payable_work_reserve_many
 from tasks.models import PayableWork
@@ -231,8 +231,7 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
         batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status != PayoutBatch.Status.CHECKING:
             return batch
-        for start in range(0, len(orders), 2000):
-            PayoutOrder.objects.bulk_create(orders[start:start + 2000], batch_size=2000)
+        copy_insert(PayoutOrder, orders)
         if payable_ids:
             payable_work_reserve_many(merchant=merchant, payable_ids=payable_ids, ref=batch.batch_no, now=now)
         _totals(batch)

@@ -94,7 +94,8 @@ def price_lines(*, config, lines: list[tuple[object, int]], liability_date: dt.d
     bearer = str(config.tax_bearer)
     items = [PaymentItem(member=member, gross_fen=amount if bearer == "WORKER" else None,
                          net_fen=amount if bearer == "MERCHANT" else None) for member, amount in lines]
-    quotes = tax_quote_many(items=items, bearer=bearer, liability_date=liability_date, now=now, states=states)
+    quotes = tax_quote_many(items=items, bearer=bearer, liability_date=liability_date, now=now, states=states,
+                            brief=True)
     result: list[Priced | str] = []
     for (_member, amount), quote in zip(lines, quotes, strict=True):
         fee = fee_for_payment(config, amount_fen=quote.gross_fen, month_volume_before_fen=month_volume_before)
