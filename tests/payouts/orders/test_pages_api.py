@@ -124,3 +124,12 @@ def test_batch_check_job_runs_on_upload(funded, payees, enterprise_admin, now, d
     batch.refresh_from_db()
     assert batch.status == "QUOTED"
     assert payout_batch_check(batch_id=batch.pk, now=now).status == "QUOTED"  # running it again changes nothing
+
+
+def test_admin_lists_batches_and_orders(admin_client, funded, payees, enterprise_admin, channel, now):
+    order = paid_order(funded, enterprise_admin, payees[0], now)
+    for path in ("/ops/payouts/payoutorder/", "/ops/payouts/payoutbatch/", "/ops/payouts/feestatement/",
+                 f"/ops/payouts/payoutorder/{order.pk}/change/"):
+        response = admin_client.get(path)
+        assert response.status_code == 200, path
+    assert order.order_no in admin_client.get("/ops/payouts/payoutorder/").content.decode()
