@@ -126,7 +126,10 @@ def test_batch_check_job_runs_on_upload(funded, payees, enterprise_admin, now, d
     assert payout_batch_check(batch_id=batch.pk, now=now).status == "QUOTED"  # running it again changes nothing
 
 
-def test_admin_lists_batches_and_orders(admin_client, funded, payees, enterprise_admin, channel, now):
+def test_admin_lists_batches_and_orders(client, funded, payees, enterprise_admin, channel, now):
+    from tests.payouts.test_admin import ops as ops_fixture
+
+    admin_client = ops_fixture.__wrapped__(client)
     order = paid_order(funded, enterprise_admin, payees[0], now)
     for path in ("/ops/payouts/payoutorder/", "/ops/payouts/payoutbatch/", "/ops/payouts/feestatement/",
                  f"/ops/payouts/payoutorder/{order.pk}/change/"):
