@@ -48,6 +48,10 @@ TARGETS = {"quote_s": 15.0, "confirm_s": 10.0, "write_ratio": 3.0, "rss_mb": 300
 
 
 def rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: that one carries the parent's peak across fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -64,11 +68,13 @@ def django_setup():
 
 
 class WriteTimer:
-    """A connection execute wrapper summing the time of write statements."""
+    """A connection execute wrapper summing the time of write statements (COPY runs on the raw cursor: timed by
+    ``payouts.services.sql.copy_insert``'s own counter, added in ``total``)."""
 
     def __init__(self):
         self.seconds = 0.0
         self.statements = 0
+        self.by_table: dict[str, float] = {}
 
     def __call__(self, execute, sql, params, many, context):
         head = sql.lstrip()[:6].upper()
@@ -77,9 +83,22 @@ class WriteTimer:
             try:
                 return execute(sql, params, many, context)
             finally:
-                self.seconds += time.perf_counter() - start
+                spent = time.perf_counter() - start
+                self.seconds += spent
                 self.statements += 1
+                words = sql.split()
+                table = words[2] if head in ("INSERT", "DELETE") else words[1]
+                key = f"{head} {table.strip(chr(34))}"
+                self.by_table[key] = self.by_table.get(key, 0.0) + spent
         return execute(sql, params, many, context)
+
+    def total(self) -> tuple[float, int, dict]:
+        from payouts.services import sql as sql_module
+
+        copy_s, copies = sql_module.COPY_STATS["seconds"], sql_module.COPY_STATS["statements"]
+        detail = dict(sorted(self.by_table.items(), key=lambda kv: -kv[1])[:6])
+        detail["COPY"] = copy_s
+        return self.seconds + copy_s, self.statements + copies, {k: round(v, 2) for k, v in detail.items()}
 
 
 # --- stages (each runs in its own process) ------------------------------------------------------------------
@@ -107,9 +126,10 @@ def stage_quote(args) -> dict:
         uploaded = time.perf_counter() - start
         batch = payout_batch_check(batch_id=batch.pk, now=timezone.now())
         seconds = time.perf_counter() - start
+    write_s, statements, detail = timer.total()
     return {"batch_id": batch.pk, "status": batch.status, "orders": batch.order_count, "errors": batch.error_count,
-            "upload_s": uploaded, "seconds": seconds, "write_s": timer.seconds, "write_statements": timer.statements,
-            "rss_mb": rss_mb()}
+            "upload_s": uploaded, "seconds": seconds, "write_s": write_s, "write_statements": statements,
+            "write_detail": detail, "rss_mb": rss_mb()}
 
 
 def stage_confirm(args) -> dict:
@@ -136,8 +156,9 @@ def stage_confirm(args) -> dict:
         start = time.perf_counter()
         batch = payout_batch_confirm_verified(merchant=merchant, batch_id=batch_id, actor=actor, now=timezone.now())
         seconds = time.perf_counter() - start
-    return {"status": batch.status, "orders": batch.order_count, "seconds": seconds, "write_s": timer.seconds,
-            "write_statements": timer.statements, "jobs": len(jobs), "rss_mb": rss_mb(),
+    write_s, statements, detail = timer.total()
+    return {"status": batch.status, "orders": batch.order_count, "seconds": seconds, "write_s": write_s,
+            "write_statements": statements, "write_detail": detail, "jobs": len(jobs), "rss_mb": rss_mb(),
             "freeze_fen": batch.freeze_fen}
 
 
@@ -150,7 +171,8 @@ def stage_dispatch(args) -> dict:
     ids = json.loads(Path(args.ids_file).read_text())
     start = time.perf_counter()
     for i in range(0, len(ids), 1000):
-        dispatch.payout_orders_dispatch(order_ids=ids[i:i + 1000], workers=48)
+        # 16 in flight per worker: the sandbox's HTTP server has a small listen backlog and resets beyond it
+        dispatch.payout_orders_dispatch(order_ids=ids[i:i + 1000], workers=16)
     return {"seconds": time.perf_counter() - start, "orders": len(ids), "rss_mb": rss_mb()}
 
 
@@ -405,6 +427,8 @@ def main() -> int:
     out(f"DB writes vs COPY:         {figures['write_ratio']:6.2f} ×  (target ≤ {TARGETS['write_ratio']:.0f} ×)  "
         f"writes {write_s:.2f} s in {quote['write_statements'] + confirm['write_statements']:,} statements; "
         f"COPY of the same {floor['copy_rows']:,} rows {floor['copy_s']:.2f} s\n")
+    out(f"  write time by statement (quote): {quote['write_detail']}\n")
+    out(f"  write time by statement (confirm): {confirm['write_detail']}\n")
     out(f"dispatch jobs:             {confirm['jobs']} for {confirm['orders']:,} orders "
         f"({figures['jobs_per_1000']:.2f} per 1,000 lines; target ≤ 1)\n")
     out(f"sandbox round trip:        {trip['per_s']:6.0f} orders/s  (target ≥ {TARGETS['round_trip_per_s']:.0f})  "
