@@ -16,7 +16,7 @@ from core.money import parse_yuan
 from members.selectors import member_for_user, worker_eligibility
 from tasks import geo, matching, selectors, services
 from tasks.forms import EvaluationForm, ProfileForm, ProofForm
-from tasks.models import CheckIn, PricingMode, ProofKind, Task, TaskAssignment, TaskCategory
+from tasks.models import CheckIn, PricingMode, Task, TaskAssignment, TaskCategory
 from tasks.portal import _file_response
 
 
@@ -78,7 +78,7 @@ def task_detail(request, task_id: int):
     rating = selectors.merchant_rating(merchant=task.merchant_id)
     return render(request, "tasks/m/detail.html", {
         "task": task, "eligibility": eligibility, "mine": mine, "slots_left": max(0, task.headcount - taken),
-        "rating": rating, "proof_labels": [ProofKind(k).label for k in task.proof_kinds],
+        "rating": rating, "proof_labels": task.proof_labels,
         "open": task.status == Task.Status.APPROVED and timezone.now() <= task.deadline_at,
     })
 

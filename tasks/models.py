@@ -164,6 +164,15 @@ class Task(FSMModelMixin, TenantOwnedModel):
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
 
+    @property
+    def proof_labels(self) -> list[str]:
+        return [ProofKind(kind).label for kind in self.proof_kinds if kind in ProofKind.values]
+
+    @property
+    def unit_label(self) -> str:
+        """What one unit of pay is: 件, 小时, 次 (a fixed-price task is paid once)."""
+        return {PricingMode.PIECE: "件", PricingMode.HOUR: "小时"}.get(self.pricing_mode, "次")
+
     @transition(field=status, source=[Status.DRAFT, Status.RETURNED], target=Status.SUBMITTED)
     def submit(self, *, at) -> None:
         self.submitted_at = at
