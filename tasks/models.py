@@ -403,7 +403,8 @@ class Evaluation(TenantOwnedModel):
     stars = models.PositiveSmallIntegerField(_("星级"))
     comment = models.CharField(_("评语"), max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name=_("评价人"))
+                                   null=True, blank=True, verbose_name=_("评价人"),
+                                   help_text=_("空：由合作方接口（API 密钥）提交，见审计记录"))
     at = models.DateTimeField(_("评价时间"))
 
     class Meta:

@@ -100,6 +100,7 @@ class TaskUpdateApi(TasksApi):
 
 
 def _actor(request):
+    """The staff user, or the partner's API key principal (services keep only real users on their rows)."""
     user = request.user
     return user if user and user.is_authenticated else None
 

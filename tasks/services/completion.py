@@ -16,6 +16,7 @@ from core.money import format_cny, round_fen
 from members.models import Member
 from tasks import files as proof_files
 from tasks import geo, locks
+from tasks.actors import user_of
 from tasks.exceptions import (
     AssignmentStateInvalid,
     BudgetExceeded,
@@ -195,7 +196,7 @@ def assignment_accept(*, merchant, assignment_id: int, actor, now, quantity=None
         parsed = Decimal("1")
     parsed = _within_plan(assignment, parsed, field="quantity")
     payable = _payable_for(task, assignment, parsed, now=now)
-    assignment.accept(by=actor, at=now, quantity=parsed)
+    assignment.accept(by=user_of(actor), at=now, quantity=parsed)
     assignment.save(update_fields=["status", "decided_by", "decided_at", "accepted_quantity", "updated_at"])
     audit.record(event="tasks.assignment.accepted", now=now, actor=actor, subject=assignment,
                  before={"status": "SUBMITTED"},
@@ -216,7 +217,7 @@ def assignment_reject(*, merchant, assignment_id: int, actor, reason: str, now) 
     task, assignment = locks.assignment_for_update(assignment_id=assignment_id, merchant=merchant)
     if not can_proceed(assignment.reject):
         raise AssignmentStateInvalid(f"当前“{assignment.get_status_display()}”，不能验收")
-    assignment.reject(by=actor, at=now, reason=reason)
+    assignment.reject(by=user_of(actor), at=now, reason=reason)
     assignment.save(update_fields=["status", "decided_by", "decided_at", "reject_reason", "updated_at"])
     audit.record(event="tasks.assignment.rejected", now=now, actor=actor, subject=assignment,
                  before={"status": "SUBMITTED"}, after={"status": assignment.status, "reason": reason})
@@ -265,11 +266,11 @@ def assignment_resolve_dispute(*, assignment_id: int, actor, for_worker: bool, n
             parsed = Decimal("1")
         parsed = _within_plan(assignment, parsed, field="quantity")
         payable = _payable_for(task, assignment, parsed, now=now)
-        assignment.resolve_for_worker(by=actor, at=now, note=note, quantity=parsed)
+        assignment.resolve_for_worker(by=user_of(actor), at=now, note=note, quantity=parsed)
         fields = ["status", "resolved_by", "resolved_at", "resolution_note", "accepted_quantity", "updated_at"]
         after.update(payable_id=payable.pk, amount_fen=payable.amount_fen)
     else:
-        assignment.resolve_for_enterprise(by=actor, at=now, note=note)
+        assignment.resolve_for_enterprise(by=user_of(actor), at=now, note=note)
         fields = ["status", "resolved_by", "resolved_at", "resolution_note", "updated_at"]
     assignment.save(update_fields=fields)
     after["status"] = assignment.status
@@ -292,7 +293,7 @@ def _evaluation(assignment: TaskAssignment, *, direction: str, stars, comment: s
         raise EvaluationInvalid("已经评价过了，每次任务只能评价一次")
     evaluation = Evaluation.objects.create(merchant_id=assignment.merchant_id, assignment=assignment,
                                            member_id=assignment.member_id, direction=direction, stars=stars,
-                                           comment=comment, created_by=actor, at=now)
+                                           comment=comment, created_by=user_of(actor), at=now)
     audit.record(event="tasks.evaluation.created", now=now, actor=actor, subject=evaluation,
                  after={"direction": direction, "stars": stars, "assignment_id": assignment.pk})
     return evaluation

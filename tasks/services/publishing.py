@@ -15,6 +15,7 @@ from django_fsm import can_proceed
 from core import audit
 from core.money import format_cny, round_fen
 from tasks import locks, rules
+from tasks.actors import user_of
 from tasks.exceptions import TaskInvalid, TaskNotEditable, TaskStateInvalid
 from tasks.geo import normalise_city
 from tasks.inputs import TaskData
@@ -129,7 +130,7 @@ def _clean(merchant, data: TaskData, *, now) -> dict:
 def task_create(*, merchant, data: TaskData, actor, now) -> Task:
     """Create a draft task for ``merchant``. Raises TaskInvalid, CategoryNotApproved, PriceOutOfBounds."""
     values = _clean(merchant, data, now=now)
-    task = Task.objects.create(merchant=merchant, created_by=actor, **values)
+    task = Task.objects.create(merchant=merchant, created_by=user_of(actor), **values)
     audit.record(event="tasks.task.created", now=now, actor=actor, subject=task, after=task_snapshot(task))
     return task
 
@@ -212,7 +213,7 @@ def task_approve(*, task_id: int, actor, now, available_fen_of=None) -> Task:
     if not can_proceed(task.approve):
         raise _transition_error(task, "审核通过")
     findings = rules.run_review_rules(task, available_fen_of=available_fen_of)
-    task.approve(by=actor, at=now, findings=findings)
+    task.approve(by=user_of(actor), at=now, findings=findings)
     task.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "review_findings",
                              "published_at", "updated_at"])
     audit.record(event="tasks.task.approved", now=now, actor=actor, subject=task, before={"status": "SUBMITTED"},
@@ -234,7 +235,7 @@ def task_reject(*, task_id: int, actor, reason: str, now) -> Task:
     task = locks.task_for_update(task_id=task_id)
     if not can_proceed(task.reject):
         raise _transition_error(task, "驳回")
-    task.reject(by=actor, at=now, reason=reason, findings=task.review_findings)
+    task.reject(by=user_of(actor), at=now, reason=reason, findings=task.review_findings)
     task.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
     audit.record(event="tasks.task.rejected", now=now, actor=actor, subject=task, before={"status": "SUBMITTED"},
                  after={"status": task.status, "reason": reason})
@@ -248,7 +249,7 @@ def task_send_back(*, task_id: int, actor, reason: str, now) -> Task:
     task = locks.task_for_update(task_id=task_id)
     if not can_proceed(task.send_back):
         raise _transition_error(task, "退回修改")
-    task.send_back(by=actor, at=now, reason=reason, findings=task.review_findings)
+    task.send_back(by=user_of(actor), at=now, reason=reason, findings=task.review_findings)
     task.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
     audit.record(event="tasks.task.sent_back", now=now, actor=actor, subject=task, before={"status": "SUBMITTED"},
                  after={"status": task.status, "reason": reason})
