@@ -91,11 +91,12 @@ def recommend_workers(*, merchant, task_id: int, limit: int = 20) -> list[Match]
     history = dict(TaskAssignment.objects.for_tenant(merchant).filter(
         member_id__in=member_ids, status=TaskAssignment.Status.ACCEPTED).values_list("member_id")
         .annotate(n=Count("id")).order_by())
+    ratings = selectors.worker_ratings(member_ids=member_ids)
     matches = []
     for member_id in member_ids:
         profile = profiles.get(member_id)
         match = score(task=task, skills=profile.skills if profile else [], location=_profile_location(profile),
-                      rating=selectors.worker_rating(member=member_id), rating_of="人员",
+                      rating=ratings.get(member_id, (None, 0)), rating_of="人员",
                       accepted_with_merchant=history.get(member_id, 0))
         match.member = members[member_id]
         matches.append(match)

@@ -227,6 +227,13 @@ def worker_rating(*, member) -> tuple[Decimal | None, int]:
     return (Decimal(str(row["avg"])).quantize(Decimal("0.1")) if row["avg"] is not None else None), row["n"]
 
 
+def worker_ratings(*, member_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
+    """``worker_rating`` for many workers in one query: {member_id: (average stars, count)} for those rated."""
+    rows = (Evaluation.objects.filter(member_id__in=member_ids, direction=Evaluation.Direction.OF_WORKER)
+            .values("member_id").annotate(avg=Avg("stars"), n=Count("id")).order_by("member_id"))
+    return {row["member_id"]: (Decimal(str(row["avg"])).quantize(Decimal("0.1")), row["n"]) for row in rows}
+
+
 def merchant_rating(*, merchant) -> tuple[Decimal | None, int]:
     row = Evaluation.objects.for_tenant(merchant).filter(direction=Evaluation.Direction.OF_ENTERPRISE).aggregate(
         avg=Avg("stars"), n=Count("id"))
