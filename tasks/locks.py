@@ -20,7 +20,8 @@ def _require_transaction() -> None:
 def task_for_update(*, task_id: int, merchant=None) -> Task:
     """The task row, locked. With ``merchant`` another tenant's task is "not found"."""
     _require_transaction()
-    queryset = Task.objects.select_for_update(no_key=True).select_related("category")
+    # of=("self",): the task row only; locking the joined category would serialise every task of that category.
+    queryset = Task.objects.select_for_update(no_key=True, of=("self",)).select_related("category")
     if merchant is not None:
         queryset = queryset.filter(merchant_id=getattr(merchant, "pk", merchant))
     try:
@@ -42,7 +43,9 @@ def assignment_for_update(*, assignment_id: int, merchant=None, member=None) -> 
     except (TaskAssignment.DoesNotExist, ValueError, TypeError):
         raise AssignmentNotFound("未找到该任务接取记录") from None
     task = task_for_update(task_id=task_id)
-    assignment = TaskAssignment.objects.select_for_update(no_key=True).select_related("member").get(pk=assignment_id)
+    # of=("self",): lock the assignment only, never the joined member row (the members app locks those).
+    assignment = (TaskAssignment.objects.select_for_update(no_key=True, of=("self",)).select_related("member")
+                  .get(pk=assignment_id))
     return task, assignment
 
 
