@@ -123,6 +123,9 @@ class TaskAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        """Nothing is saved from the form: review decisions go through ``review_view`` (services)."""
+
     @admin.display(description="单价")
     def unit_price(self, obj):
         return f"{format_cny(obj.unit_price_fen)}/{obj.get_pricing_mode_display()}"
@@ -193,6 +196,9 @@ class TaskAssignmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        """Nothing is saved from the form: disputes are resolved through ``resolve_view`` (a service)."""
 
     def get_urls(self):
         return [path("<int:assignment_id>/resolve/", self.admin_site.admin_view(self.resolve_view),
