@@ -24,6 +24,7 @@ from tasks.models import (
     Task,
     TaskAssignment,
     TaskCategory,
+    TaskInReview,
 )
 
 
@@ -177,6 +178,23 @@ class TaskAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "task_obj": task, "history": selectors.task_history(task=task),
                          "review_url": reverse("admin:tasks_task_review", args=[task.pk])}
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(TaskInReview)
+class TaskInReviewAdmin(TaskAdmin):
+    """Only what waits for a decision, oldest submission first; opening one shows the same review box."""
+
+    list_filter = ("category", "pricing_mode", "is_remote")
+    inlines = []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=Task.Status.SUBMITTED).order_by("submitted_at", "id")
+
+    def get_urls(self):
+        return admin.ModelAdmin.get_urls(self)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return redirect(reverse("admin:tasks_task_change", args=[object_id]))
 
 
 @admin.register(TaskAssignment)

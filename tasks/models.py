@@ -475,3 +475,12 @@ class PayableWork(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"应付 #{self.pk} {self.amount_fen} 分"
+
+
+class TaskInReview(Task):
+    """The operations review queue (待审核任务): submitted tasks, oldest first. A proxy: no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("待审核任务")
+        verbose_name_plural = _("待审核任务（审核队列）")
