@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -171,7 +172,7 @@ class Task(FSMModelMixin, TenantOwnedModel):
     @property
     def unit_label(self) -> str:
         """What one unit of pay is: 件, 小时, 次 (a fixed-price task is paid once)."""
-        return {PricingMode.PIECE: "件", PricingMode.HOUR: "小时"}.get(self.pricing_mode, "次")
+        return {PricingMode.PIECE: gettext("件"), PricingMode.HOUR: gettext("小时")}.get(self.pricing_mode, gettext("次"))
 
     @transition(field=status, source=[Status.DRAFT, Status.RETURNED], target=Status.SUBMITTED)
     def submit(self, *, at) -> None:
