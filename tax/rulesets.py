@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import ValidationFailed
@@ -37,13 +38,13 @@ def _date(value, field: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ValidationFailed(f"{field} 应为 YYYY-MM-DD 格式的日期，收到“{value}”", code="ruleset_invalid") from None
+        raise ValidationFailed(_("{field} 应为 YYYY-MM-DD 格式的日期，收到“{value}”").format(field=field, value=value), code="ruleset_invalid") from None
 
 
 def ruleset_export(*, code: str) -> dict:
     rule_set = TaxRuleSet.objects.filter(code=code).first()
     if rule_set is None:
-        raise ValidationFailed(f"没有编号为 {code} 的规则集", code="ruleset_not_found")
+        raise ValidationFailed(_("没有编号为 {code} 的规则集").format(code=code), code="ruleset_not_found")
     return {"code": rule_set.code, "name": rule_set.name, "effective_from": rule_set.effective_from.isoformat(),
             "effective_to": rule_set.effective_to.isoformat() if rule_set.effective_to else None,
             "parameters": rule_set.parameters, "sources": rule_set.sources, "notes": rule_set.notes}
@@ -59,10 +60,10 @@ def _smoke(parameters: dict, code: str, start: dt.date) -> None:
                                         liability_date=start.replace(month=month, day=1), prior=prior,
                                         options=engine.Options())
             except (KeyError, TypeError, ValueError, ArithmeticError) as error:
-                raise ValidationFailed(f"规则参数无法计算（线路 {route}，{month} 月）：{type(error).__name__} {error}",
+                raise ValidationFailed(_("规则参数无法计算（线路 {route}，{month} 月）：{kind} {error}").format(route=route, month=month, kind=type(error).__name__, error=error),
                                        code="ruleset_invalid") from None
             if result.tax_fen < 0 or result.tax_fen > result.gross_fen:
-                raise ValidationFailed(f"规则参数算出的税额不合理（线路 {route}，{month} 月：{result.tax_fen} 分）",
+                raise ValidationFailed(_("规则参数算出的税额不合理（线路 {route}，{month} 月：{tax_fen} 分）").format(route=route, month=month, tax_fen=result.tax_fen),
                                        code="ruleset_invalid")
             if route == engine.LABOR_CUMULATIVE:
                 iit = result.amount(engine.IIT)
@@ -75,27 +76,27 @@ def ruleset_import(*, document: dict, now, actor=None) -> TaxRuleSet:
     """Validate ``document`` and store it as a new rule set. Raises ValidationFailed saying what to fix."""
     for field in ("code", "name", "effective_from", "parameters", "sources"):
         if not document.get(field):
-            raise ValidationFailed(f"规则集缺少字段 {field}", code="ruleset_invalid")
+            raise ValidationFailed(_("规则集缺少字段 {field}").format(field=field), code="ruleset_invalid")
     code = str(document["code"])
     if TaxRuleSet.objects.filter(code=code).exists():
-        raise ValidationFailed(f"规则集编号 {code} 已存在；规则集不可修改，请使用新编号", code="ruleset_exists")
+        raise ValidationFailed(_("规则集编号 {code} 已存在；规则集不可修改，请使用新编号").format(code=code), code="ruleset_exists")
     start = _date(document["effective_from"], "effective_from")
     end = _date(document.get("effective_to"), "effective_to")
     if end and end < start:
-        raise ValidationFailed("effective_to 不能早于 effective_from", code="ruleset_invalid")
+        raise ValidationFailed(_("effective_to 不能早于 effective_from"), code="ruleset_invalid")
     if not all(isinstance(source, dict) and source.get("title") for source in document["sources"]):
-        raise ValidationFailed("sources 须为依据文件列表，每项至少有 title", code="ruleset_invalid")
+        raise ValidationFailed(_("sources 须为依据文件列表，每项至少有 title"), code="ruleset_invalid")
     overlapping = TaxRuleSet.objects.filter(Q(effective_to__isnull=True) | Q(effective_to__gte=start))
     if end:
         overlapping = overlapping.filter(effective_from__lte=end)
     clash = overlapping.order_by("effective_from", "id").first()
     if clash:
-        raise ValidationFailed(f"生效期与 {clash} 重叠；请先确定新规则集的起止日期", code="ruleset_overlap")
+        raise ValidationFailed(_("生效期与 {clash} 重叠；请先确定新规则集的起止日期").format(clash=clash), code="ruleset_overlap")
     previous = TaxRuleSet.objects.filter(effective_from__lt=start).order_by("-effective_from", "id").first()
     if previous is not None:
         missing = sorted(_keys(previous.parameters) - _keys(document["parameters"]))
         if missing:
-            raise ValidationFailed(f"参数结构与 {previous.code} 不一致，缺少：{'、'.join(missing[:8])}",
+            raise ValidationFailed(_("参数结构与 {code} 不一致，缺少：{value}").format(code=previous.code, value='、'.join(missing[:8])),
                                    code="ruleset_invalid", extra={"missing": missing})
     _smoke(document["parameters"], code, start)
     rule_set = TaxRuleSet.objects.create(code=code, name=document["name"], effective_from=start, effective_to=end,

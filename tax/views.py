@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -60,13 +61,13 @@ def member_tax(request):
 def member_statement_issue(request):
     member = member_for_user(user=request.user)
     if member is None or not member.is_verified:
-        messages.error(request, "请先完成实名认证")
+        messages.error(request, gettext("请先完成实名认证"))
         return redirect("m:tax-home")
     try:
         year = int(request.POST.get("year", ""))
         statement = tax_statement_issue(member=member, year=year, now=timezone.now(), actor=request.user)
     except ValueError:
-        messages.error(request, "请选择年度")
+        messages.error(request, gettext("请选择年度"))
         return redirect("m:tax-home")
     except DomainError as error:
         messages.error(request, error.message)
@@ -98,7 +99,7 @@ class CalculatorForm(forms.Form):
 
     def clean_monthly(self):
         try:
-            return [parse_yuan(part.strip(), allow_zero=False, field="每月金额")
+            return [parse_yuan(part.strip(), allow_zero=False, field=gettext("每月金额"))
                     for part in self.cleaned_data["monthly"].replace("，", ",").split(",") if part.strip()]
         except DomainError as error:
             raise forms.ValidationError(error.message) from None

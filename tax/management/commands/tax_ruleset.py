@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from tax.rulesets import ruleset_export, ruleset_import
@@ -28,5 +29,5 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(error.message) from None
         except (OSError, json.JSONDecodeError) as error:
-            raise CommandError(f"无法读取规则集文件：{error}") from None
+            raise CommandError(_("无法读取规则集文件：{error}").format(error=error)) from None
         self.stdout.write(self.style.SUCCESS(f"已添加规则集 {rule_set}"))
