@@ -222,9 +222,16 @@ def entries_post(*, entries: Sequence[EntrySpec], now, return_entries: bool = Tr
 
     if not return_entries:
         return len(new_entries)
-    created = iter(JournalEntry(id=pk, kind=kind, ref=ref, merchant_id=merchant_id, memo=memo, posted_at=now)
+    created = iter(_saved_entry(pk, kind, ref, merchant_id, memo, now)
                    for pk, (kind, ref, merchant_id, memo) in zip(entry_ids, new_entries, strict=True))
     return [existing[key] if key in existing else next(created) for key, _, _ in specs]
+
+
+def _saved_entry(pk, kind, ref, merchant_id, memo, now) -> JournalEntry:
+    entry = JournalEntry(id=pk, kind=kind, ref=ref, merchant_id=merchant_id, memo=memo, posted_at=now)
+    entry._state.adding = False
+    entry._state.db = "default"
+    return entry
 
 
 def _insert_orm(entries: list[tuple], postings: list[tuple], *, now) -> list[int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -55,9 +56,12 @@ def payout_notification(request, channel: str):
         return JsonResponse({"code": "NOT_FOUND"}, status=404)
     adapter = get_adapter(channel)
     try:
-        notification = adapter.parse_notification(headers=_headers(request), body=request.body)
+        notifications = adapter.parse_notifications(headers=_headers(request), body=request.body)
     except InvalidSignature as error:
         logger.warning("%s notification refused: %s", channel, error.message)
         return JsonResponse({"code": "FAIL", "message": error.message}, status=401)
-    channel_notification_receive(notification=notification, now=timezone.now())
+    now = timezone.now()
+    with transaction.atomic():  # a batch notice is recorded whole or not at all (the bank resends it)
+        for notification in notifications:
+            channel_notification_receive(notification=notification, now=now)
     return HttpResponse(adapter.ack.body, status=adapter.ack.status, content_type=adapter.ack.content_type)
