@@ -159,3 +159,15 @@ def test_sandbox_topup_reaches_the_platform_and_is_credited(live_server, tmp_pat
     assert IncomingTransfer.objects.filter(status=IncomingTransfer.Status.MATCHED, merchant=merchant).count() == 2
     assert ledger_selectors.merchant_available_fen(merchant=merchant) == 500_00
     assert_ledger_ok()
+
+
+def test_bank_batch_notice_is_recorded_whole_and_once(client):
+    items = [{"notifyId": f"n{i}", "msgTyp": "FINPAY", "yurRef": f"PO-{i}", "reqSts": "FIN", "rtnFlg": "S",
+              "errCod": "", "errTxt": "", "trsAmt": "10.00", "sqrNbr": f"S{i}", "finTim": "20260316103000"}
+             for i in range(3)]
+    body = json.dumps({"notifyId": "batch-1", "msgTyp": "FINPAY_BATCH", "items": items}).encode()
+    for _ in range(2):
+        assert post_signed(client, "/callbacks/bank/payouts", body).status_code == 200
+    assert ChannelNotification.objects.count() == 3
+    assert set(ChannelNotification.objects.values_list("deliveries", flat=True)) == {2}
+    assert set(ChannelNotification.objects.values_list("status", flat=True)) == {"SUCCEEDED"}
