@@ -86,6 +86,11 @@ class BarChart:
     def columns(self) -> int:
         return max(len(self.groups), 1)
 
+    @property
+    def max_width_px(self) -> int:
+        """The plot grows with the card but no wider than this, so one month is not one giant bar."""
+        return self.columns * (48 + 24 * len(self.series))
+
 
 def nice_ceiling(value: int) -> int:
     """The smallest 1, 2, 2.5 or 5 × 10ⁿ that is ≥ ``value``, in whole units (fen or a count); 0 for 0 or less.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,6 +13,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import can, enterprise_required
+from core.charts import bar_chart_from_pairs, totals_by_month
 from core.exceptions import DomainError
 from core.money import format_cny
 from tasks import matching, selectors, services
@@ -36,9 +38,13 @@ def task_list(request):
     status = request.GET.get("status", "")
     q = request.GET.get("q", "").strip()
     tasks = selectors.task_list(merchant=request.merchant, status=status or None, q=q)[:200]
+    # every task of the enterprise, whatever the filter: the chart compares statuses
+    counts = dict(Task.objects.for_tenant(request.merchant).values_list("status").annotate(n=Count("id")).order_by())
+    status_chart = bar_chart_from_pairs([(label, counts[value]) for value, label in Task.Status.choices if counts.get(value)],
+                                        money=False)
     return render(request, "tasks/enterprise/list.html", {
         "tasks": tasks, "statuses": Task.Status.choices, "status": status, "q": q,
-        "can_manage": can(request.user, "manage_tasks"),
+        "can_manage": can(request.user, "manage_tasks"), "status_chart": status_chart,
     })
 
 
@@ -220,8 +226,11 @@ def payable_list(request):
     status = request.GET.get("status", PayableWork.Status.READY)
     items = selectors.payable_work_list(merchant=request.merchant, status=status or None)[:500]
     total = sum(item.amount_fen for item in items)
+    month_chart = bar_chart_from_pairs(totals_by_month(items, when=lambda item: item.accepted_at,
+                                                       amount=lambda item: item.amount_fen))
     return render(request, "tasks/enterprise/payables.html", {
         "items": items, "total": format_cny(total), "status": status, "statuses": PayableWork.Status.choices,
+        "month_chart": month_chart,
     })
 
 

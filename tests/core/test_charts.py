@@ -36,6 +36,7 @@ def test_bars_scale_to_the_nice_maximum_and_keep_their_values():
     # two series share a slot side by side, each slot 100 units wide
     assert august.bars[0].x == 118.0 and august.bars[1].x == august.bars[0].x + august.bars[0].width
     assert chart.width == 200
+    assert chart.max_width_px == 2 * (48 + 2 * 24)
     assert [s.total for s in chart.series] == [1_850_000, 14_400]
     assert chart.series[0].total_text == "¥18,500.00"
 
