@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -21,7 +20,7 @@ from core.exceptions import DomainError
 from payouts.channels import CHANNELS, get_adapter
 from payouts.exceptions import InvalidSignature
 from payouts.models import IncomingTransfer
-from payouts.services import channel_notification_receive, incoming_transfer_receive
+from payouts.services import channel_notifications_receive, incoming_transfer_receive
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +59,6 @@ def payout_notification(request, channel: str):
     except InvalidSignature as error:
         logger.warning("%s notification refused: %s", channel, error.message)
         return JsonResponse({"code": "FAIL", "message": error.message}, status=401)
-    now = timezone.now()
-    with transaction.atomic():  # a batch notice is recorded whole or not at all (the bank resends it)
-        for notification in notifications:
-            channel_notification_receive(notification=notification, now=now)
+    # A batch notice is recorded whole or not at all (the bank resends it).
+    channel_notifications_receive(notifications=notifications, now=timezone.now())
     return HttpResponse(adapter.ack.body, status=adapter.ack.status, content_type=adapter.ack.content_type)

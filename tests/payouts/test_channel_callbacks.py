@@ -171,3 +171,25 @@ def test_bank_batch_notice_is_recorded_whole_and_once(client):
     assert ChannelNotification.objects.count() == 3
     assert set(ChannelNotification.objects.values_list("deliveries", flat=True)) == {2}
     assert set(ChannelNotification.objects.values_list("status", flat=True)) == {"SUCCEEDED"}
+
+
+def test_batch_handlers_get_each_delivery_once_and_repeats_only_count(now):
+    from payouts.channels.base import Notification
+
+    batches = []
+    handler = channel_services.notification_batch_handler(
+        lambda *, items, now: batches.append([n.idempotency_key for _, n in items]))
+    try:
+        def n(i):
+            return Notification(channel="BANK", notify_id=f"b{i}", idempotency_key=f"PO-{i}", status="SUCCEEDED",
+                                amount_fen=100)
+
+        first = channel_services.channel_notifications_receive(notifications=[n(1), n(2), n(2)], now=now)
+        second = channel_services.channel_notifications_receive(notifications=[n(2), n(3)], now=now)
+    finally:
+        channel_services._batch_handlers.remove(handler)
+    assert [created for _, created in first] == [True, True, False]
+    assert [created for _, created in second] == [False, True]
+    assert batches == [["PO-1", "PO-2"], ["PO-3"]]
+    assert ChannelNotification.objects.get(notify_id="b2").deliveries == 3
+    assert ChannelNotification.objects.filter(processed_at__isnull=True).count() == 0
