@@ -204,7 +204,8 @@ class BankAdapter(ChannelAdapter):
         data = self._json(body)
         if data.get("msgTyp") != "NCCRTTRS" or not data.get("seqNbr"):
             raise InvalidSignature("不是到账通知")
-        if data.get("amtCdr") != "C":
+        reversal = data.get("rvsTag") == "*" and data.get("orgSeq")
+        if data.get("amtCdr") != "C" and not reversal:
             return None
         moment = _parse_bank_time(f"{data.get('trsDat', '')}{data.get('trsTim', '')}")
         return IncomingTransferData(
@@ -212,6 +213,7 @@ class BankAdapter(ChannelAdapter):
             value_date=moment.date() if moment else timezone.localdate(), transacted_at=moment,
             payer_account_name=data.get("rpyNam", ""), payer_account_number=data.get("rpyAcc", ""),
             payer_bank=data.get("rpyBnk", ""), virtual_account=data.get("dmaNbr", ""), postscript=data.get("narTxt", ""),
+            reverses_serial=data.get("orgSeq", "") if reversal else "",
         )
 
     def fetch_statement(self, *, date: dt.date, kind: str = "payouts") -> bytes:

@@ -17,7 +17,7 @@ from payouts.selectors import funds_overview
 
 KIND_LABELS = {
     "funding.incoming": "充值入账", "funding.claim": "充值入账（人工认领）", "payout.freeze": "付款冻结",
-    "payout.release": "付款解冻", "test.fund": "充值", "funding.return": "来账退回",
+    "payout.release": "付款解冻", "test.fund": "充值", "funding.return": "来账退回", "funding.reversal": "来账冲正（银行退回）",
 }
 
 

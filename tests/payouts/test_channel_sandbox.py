@@ -303,3 +303,20 @@ def test_bank_batch_payout_answers_per_line_and_notifies_in_batches(sandbox, rec
     assert len(bank.parse_notifications(headers=biggest_headers, body=biggest)) > 1
     with pytest.raises(InvalidSignature, match="批量"):
         bank.parse_notification(headers=biggest_headers, body=biggest)
+
+
+def test_a_topup_can_be_reversed_by_the_bank(sandbox, receiver):
+    row = sandbox.topup(virtual_account="12290866000000017", amount_fen=99_00, payer_name="某公司",
+                        payer_account="6222020200112233445")
+    answer = urllib.request.urlopen(urllib.request.Request(f"{sandbox.url}/sandbox/topups/{row['serial']}/reverse",
+                                                           data=b"{}", method="POST")).read()
+    reversal_serial = json.loads(answer)["serial"]
+    items = receiver.wait_for(lambda got: sum("incoming" in p for p, _, _ in got) >= 2)
+    bank = get_adapter("BANK")
+    notices = [bank.parse_incoming_notice(headers=h, body=b) for p, h, b in items if "incoming" in p]
+    reversal = next(n for n in notices if n.bank_serial == reversal_serial)
+    assert (reversal.reverses_serial, reversal.amount_fen) == (row["serial"], 99_00)
+    parsed = parse_incoming_statement(adapter("BANK", sandbox).fetch_statement(date=reversal.value_date,
+                                                                                kind="incoming"))
+    assert [(r.bank_serial, r.reverses_serial) for r in parsed.rows] == [(row["serial"], ""),
+                                                                          (reversal_serial, row["serial"])]

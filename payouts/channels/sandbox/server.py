@@ -11,6 +11,7 @@ Control endpoints (not part of any real channel):
 
 - ``POST /sandbox/topups`` ``{"virtual_account", "amount": "1500.00", "payer_name", "payer_account", "payer_bank",
   "postscript", "notify": true}`` → ``{"serial"}``: "the enterprise transferred X to virtual account Y".
+- ``POST /sandbox/topups/<serial>/reverse``: the bank takes that credit back (冲正, RVSTAG ``*``).
 - ``POST /sandbox/orders/<channel>/<key>/return``: return (退票) a paid order now.
 - ``POST /sandbox/probe`` ``{"channel": "WECHAT"}``: send a WeChat signature probe (``WECHATPAY/SIGNTEST/``).
 - ``GET /sandbox/orders/<channel>/<key>``, ``GET /sandbox/stats``, ``GET /sandbox/healthz``.
@@ -382,6 +383,29 @@ class ChannelSandbox:
         self._write_copy("BANK", f"{local:%Y%m%d}-incoming.csv", self.statement_bank_incoming(local.date()))
         return row
 
+    def topup_reverse(self, serial: str, *, notify: bool = True) -> dict | None:
+        """冲正: the bank takes back an earlier credit — a debit line with RVSTAG ``*`` and a notice."""
+        original = self.store.one("SELECT * FROM topups WHERE serial = ? AND reverses = ''", (serial,))
+        if original is None:
+            return None
+        at = time.time()
+        local = _local(at)
+        row = {**original, "serial": f"R{local:%Y%m%d}{next(_serial):08d}{secrets.token_hex(2).upper()}",
+               "day": local.date().isoformat(), "at": at, "reverses": serial}
+        self.store.execute("INSERT INTO topups (serial, day, at, amount_fen, virtual_account, payer_account, payer_name, "
+                           "payer_bank, postscript, reverses) VALUES (:serial, :day, :at, :amount_fen, :virtual_account, "
+                           ":payer_account, :payer_name, :payer_bank, :postscript, :reverses)", row)
+        if notify:
+            notice = {"msgTyp": "NCCRTTRS", "seqNbr": row["serial"], "trsAmt": format_yuan(row["amount_fen"]),
+                      "amtCdr": "D", "rvsTag": "*", "orgSeq": serial, "dmaNbr": row["virtual_account"],
+                      "rpyAcc": row["payer_account"], "rpyNam": row["payer_name"], "rpyBnk": row["payer_bank"],
+                      "narTxt": "冲正", "trsDat": f"{local:%Y%m%d}", "trsTim": f"{local:%H%M%S}"}
+            self.store.notify(channel="BANK", kind="incoming", notify_id=f"N{row['serial']}",
+                              url=f"{self.config.callback_base.rstrip('/')}/callbacks/bank/incoming", payload=notice,
+                              due_at=time.time())
+        self._write_copy("BANK", f"{local:%Y%m%d}-incoming.csv", self.statement_bank_incoming(local.date()))
+        return row
+
     # --- statement files ---------------------------------------------------------------------------------
     def _write_copy(self, channel: str, name: str, content: bytes) -> None:
         if self.config.statements_dir:
@@ -399,10 +423,12 @@ class ChannelSandbox:
     def statement_bank_incoming(self, day: dt.date) -> bytes:
         rows = self.store.all("SELECT * FROM topups WHERE day = ? ORDER BY at, serial", (day.isoformat(),))
         content = render_incoming_statement(
-            rows=[{"serial": r["serial"], "time": _local(r["at"]).strftime("%H:%M:%S"), "flag": "贷",
-                   "amount_fen": r["amount_fen"], "payer_account": r["payer_account"], "payer_name": r["payer_name"],
-                   "payer_bank": r["payer_bank"], "virtual_account": r["virtual_account"], "summary": "汇款",
-                   "postscript": r["postscript"]} for r in rows],
+            rows=[{"serial": r["serial"], "time": _local(r["at"]).strftime("%H:%M:%S"),
+                   "flag": "借" if r["reverses"] else "贷", "amount_fen": r["amount_fen"],
+                   "payer_account": r["payer_account"], "payer_name": r["payer_name"], "payer_bank": r["payer_bank"],
+                   "virtual_account": r["virtual_account"], "summary": "冲正" if r["reverses"] else "汇款",
+                   "postscript": r["postscript"], "reversal": "*" if r["reverses"] else "",
+                   "reverses": r["reverses"]} for r in rows],
             account_number=self.config.custody_account, account_name=self.config.custody_name, date=day)
         return content
 
@@ -721,6 +747,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
                                  notify=data.get("notify", True))
         self._json(200, {"serial": row["serial"], "amount_fen": amount_fen, "day": row["day"]})
 
+    def control_topup_reverse(self, path, query, body):
+        serial = path.strip("/").split("/")[2]  # sandbox/topups/<serial>/reverse
+        data = json.loads(body or b"{}")
+        row = self.sandbox.topup_reverse(serial, notify=data.get("notify", True))
+        self._json(200 if row else 404, {"serial": row["serial"], "reverses": serial} if row else {"code": "NOT_FOUND"})
+
     def control_order(self, path, query, body):
         parts = path.strip("/").split("/")  # sandbox/orders/<channel>/<key>[/return]
         channel, key = parts[2].upper(), parts[3]
@@ -755,6 +787,7 @@ ROUTES = {
         ("/alipay/gateway.do", SandboxHandler.alipay_gateway),
         (WECHAT_TRANSFER_PATH, SandboxHandler.wechat_submit),
         ("/sandbox/topups", SandboxHandler.control_topup),
+        ("/sandbox/topups/", SandboxHandler.control_topup_reverse),
         ("/sandbox/orders/", SandboxHandler.control_order),
         ("/sandbox/probe", SandboxHandler.control_probe),
     ],

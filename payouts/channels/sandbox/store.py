@@ -54,6 +54,8 @@ class Store:
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(orders)")}
             if "batch" not in columns:  # a state file from an older sandbox
                 self.db.execute("ALTER TABLE orders ADD COLUMN batch INTEGER NOT NULL DEFAULT 0")
+            if "reverses" not in {row[1] for row in self.db.execute("PRAGMA table_info(topups)")}:
+                self.db.execute("ALTER TABLE topups ADD COLUMN reverses TEXT NOT NULL DEFAULT ''")
 
     def transaction(self):
         """``with store.transaction():`` — many writes, one commit (holds the lock)."""
