@@ -96,5 +96,5 @@ def format_distance(metres: int | None) -> str:
     if metres is None:
         return ""
     if metres < 1000:
-        return f"{metres} 米"
-    return f"{metres / 1000:.1f} 公里"
+        return _("{metres} 米").format(metres=metres)
+    return _("{km:.1f} 公里").format(km=metres / 1000)
