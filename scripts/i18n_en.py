@@ -218,6 +218,9 @@ EN = {
     "取消": "Cancel",
     "确认": "Confirm",
     "提交": "Submit",
+    "已冲正": "Reversed",
+    "冲正流水号": "Reversal reference",
+    "冲正时间": "Reversed at",
     "从": "From",
     "至": "To",
     "查询": "Search",
@@ -1354,6 +1357,8 @@ EN = {
     "金额（按验收月份）": "Amount (by month accepted)",
     "没有记录。灵工人员提交完工证明后，在任务页验收通过的工作会出现在这里。": "Nothing here yet. Once workers submit proof of completion, work you accept on the task page shows up here.",
     "查看任务": "View task",
+    "{metres} 米": "{metres} m",
+    "{km:.1f} 公里": "{km:.1f} km",
 
     # --- tax: withholding, filing, statements, calculator ---------------------------------------------------------
     "{label}：已申报": "{label}: filed",
@@ -1582,4 +1587,11 @@ EN = {
     "%(year)s年每月代扣税费": "Tax withheld per month, %(year)s",
     "这一年没有代扣税费": "No tax withheld this year",
     "收入": "Income",
+    "劳务报酬（按次预扣）": "Labour remuneration (withheld per payment)",
+    "劳务报酬（累计预扣法）": "Labour remuneration (cumulative withholding)",
+    "经营所得（个体工商户自行申报）": "Business income (the individual business files itself)",
+    "城市维护建设税": "Urban construction tax",
+    "市区": "City district",
+    "县城、镇": "County town or township",
+    "其他地区": "Other areas",
 }
