@@ -65,25 +65,28 @@ def check_budget_cover(*, merchant, budget_fen: int, available_fen_of: Available
     """
     config = merchant_configuration(merchant=merchant)
     if not config.require_budget_cover:
-        return _("企业配置未要求余额覆盖预算")
+        return "企业配置未要求余额覆盖预算"
     available = (available_fen_of or ledger_available_fen)(merchant=merchant)
     if available < budget_fen:
         raise BudgetNotCovered(
             _("任务预算 {budget_fen} 超过企业可用余额 {available}；请先充值至少 {value}，或降低预算后再提交").format(budget_fen=format_cny(budget_fen), available=format_cny(available), value=format_cny(budget_fen - available)),
             extra={"field": "budget", "budget_fen": budget_fen, "available_fen": available},
         )
-    return _("可用余额 {available} 覆盖预算 {budget_fen}").format(available=format_cny(available), budget_fen=format_cny(budget_fen))
+    return f"可用余额 {format_cny(available)} 覆盖预算 {format_cny(budget_fen)}"
 
 
 def run_review_rules(task: Task, *, available_fen_of: AvailableFenOf | None = None) -> list[dict]:
-    """Run every rule; raise the first failure, or return the findings (all passed)."""
+    """Run every rule; raise the first failure, or return the findings (all passed).
+
+    The findings are a record kept on the task and in the audit trail, so they stay in Chinese (the source language)
+    whoever submits; the failures are raised in the reader's language."""
     findings = []
     check_category(merchant=task.merchant, category=task.category)
-    findings.append({"rule": "category", "ok": True, "message": _("业务场景“{kind}”已批准").format(kind=task.category.name)})
+    findings.append({"rule": "category", "ok": True, "message": f"业务场景“{task.category.name}”已批准"})
     check_price(category=task.category, unit_price_fen=task.unit_price_fen)
-    findings.append({"rule": "price", "ok": True, "message": _("单价 {unit_price_fen} 在类目合理范围内").format(unit_price_fen=format_cny(task.unit_price_fen))})
+    findings.append({"rule": "price", "ok": True, "message": f"单价 {format_cny(task.unit_price_fen)} 在类目合理范围内"})
     check_banned_words(texts=[task.title, task.description, " ".join(task.skills), task.address])
-    findings.append({"rule": "banned_words", "ok": True, "message": _("未发现违禁词")})
+    findings.append({"rule": "banned_words", "ok": True, "message": "未发现违禁词"})
     note = check_budget_cover(merchant=task.merchant, budget_fen=task.budget_fen, available_fen_of=available_fen_of)
     findings.append({"rule": "budget_cover", "ok": True, "message": note})
     return findings

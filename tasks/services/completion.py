@@ -274,7 +274,7 @@ def assignment_resolve_dispute(*, assignment_id: int, actor, for_worker: bool, n
     after["status"] = assignment.status
     audit.record(event="tasks.assignment.dispute_resolved", now=now, actor=actor, subject=assignment,
                  before={"status": "DISPUTED"}, after=after)
-    outcome = _("申诉成立，已验收通过") if for_worker else _("维持验收不通过")
+    outcome = "申诉成立，已验收通过" if for_worker else "维持验收不通过"  # SMS text: Chinese
     notify_worker(assignment.member, text=f"您对“{task.title}”的申诉已处理：{outcome}。", now=now)
     return assignment
 
