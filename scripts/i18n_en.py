@@ -651,6 +651,12 @@ EN = {
     "账号已创建，欢迎使用灵工企业端。": "Account created. Welcome to the Linggong enterprise portal.",
     "账号已创建，申请草稿已保存。下一步：填写企业信息。": "Account created and draft saved. Next: company details.",
     "邀请已发送。": "Invitation sent.",
+    "每笔最低服务费": "Minimum fee per payment",
+    "%(amount)s 起 %(rate)s": "%(rate)s from %(amount)s",
+    "单笔限额": "Per-payment limit",
+    "每人每月限额": "Monthly limit per worker",
+    "企业每日限额": "Daily enterprise limit",
+    "需复核的批次金额": "Batches needing second approval from",
 
     # --- members: invitations, identity verification, agreements, payout accounts --------------------------------
     "姓名与身份证号不一致，请核对姓名（含生僻字、少数民族姓名中的“·”）和身份证号后重试":
