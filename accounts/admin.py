@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SmsCode, SmsOutbox, User
 
@@ -13,11 +14,11 @@ class UserAdmin(admin.ModelAdmin):
               "is_active", "date_joined", "last_login")
     list_select_related = ("merchant",)
 
-    @admin.display(description="手机号")
+    @admin.display(description=_("手机号"))
     def phone_display(self, obj):
         return obj.phone_masked
 
-    @admin.display(description="姓名")
+    @admin.display(description=_("姓名"))
     def name_display(self, obj):
         return obj.name_masked
 
@@ -30,7 +31,7 @@ class SmsOutboxAdmin(admin.ModelAdmin):
     list_filter = ("template", "provider", "status")
     readonly_fields = [f.name for f in SmsOutbox._meta.fields]
 
-    @admin.display(description="手机号")
+    @admin.display(description=_("手机号"))
     def phone_display(self, obj):
         from core.pii import mask_phone
 

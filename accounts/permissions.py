@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
+from django.utils.translation import gettext as _
 from rest_framework.permissions import BasePermission
 
 from accounts.exceptions import RoleRequired
@@ -26,7 +27,7 @@ ENTERPRISE_CAPABILITIES = {
 
 def require_role(user, *roles: str) -> None:
     if not (user and user.is_authenticated and user.has_role(*roles)):
-        raise RoleRequired("您的角色无权执行此操作，请联系管理员")
+        raise RoleRequired(_("您的角色无权执行此操作，请联系管理员"))
 
 
 def require_capability(user, capability: str) -> None:

@@ -10,6 +10,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.adapters.sms import get_sms_adapter
 from accounts.exceptions import LoginFailed, SmsCodeExpired, SmsCodeInvalid, SmsCodeTooSoon
@@ -47,10 +48,10 @@ def sms_code_send(*, phone: str, purpose: str, now: dt.datetime, ip: str = "", p
             .order_by("-created_at", "-id").first())
     if last and (now - last.created_at).total_seconds() < settings.SMS_CODE_RESEND_SECONDS:
         wait = settings.SMS_CODE_RESEND_SECONDS - int((now - last.created_at).total_seconds())
-        raise SmsCodeTooSoon(f"验证码已发送，请 {wait} 秒后再重新获取", extra={"retry_after_seconds": wait})
-    ratelimit.hit("sms_code_send_phone", phone_index, message="该手机号获取验证码过于频繁，请 1 小时后再试")
+        raise SmsCodeTooSoon(_("验证码已发送，请 {wait} 秒后再重新获取").format(wait=wait), extra={"retry_after_seconds": wait})
+    ratelimit.hit("sms_code_send_phone", phone_index, message=_("该手机号获取验证码过于频繁，请 1 小时后再试"))
     if ip:
-        ratelimit.hit("sms_code_send_ip", ip, message="当前网络获取验证码过于频繁，请稍后再试")
+        ratelimit.hit("sms_code_send_ip", ip, message=_("当前网络获取验证码过于频繁，请稍后再试"))
     code = f"{secrets.randbelow(1_000_000):06d}"
     with transaction.atomic():
         sms = SmsCode.objects.create(
@@ -79,16 +80,16 @@ def sms_code_verify(*, phone: str, purpose: str, code: str, now: dt.datetime) ->
                .filter(phone_index=phone_index, purpose=purpose, used_at__isnull=True)
                .order_by("-created_at", "-id").first())
         if sms is None:
-            error = SmsCodeInvalid("请先获取验证码")
+            error = SmsCodeInvalid(_("请先获取验证码"))
         elif sms.expires_at <= now:
-            error = SmsCodeExpired("验证码已过期，请重新获取")
+            error = SmsCodeExpired(_("验证码已过期，请重新获取"))
         elif sms.attempts >= max_attempts:
-            error = SmsCodeExpired("验证码错误次数过多已失效，请重新获取")
+            error = SmsCodeExpired(_("验证码错误次数过多已失效，请重新获取"))
         elif not hmac.compare_digest(sms.code_hash, _code_hash(phone_index, code)):
             sms.attempts += 1
             sms.save(update_fields=["attempts"])
             left = max_attempts - sms.attempts
-            error = SmsCodeInvalid(f"验证码不正确，还可尝试 {left} 次" if left > 0 else "验证码错误次数过多已失效，请重新获取")
+            error = SmsCodeInvalid(_("验证码不正确，还可尝试 {left} 次").format(left=left) if left > 0 else _("验证码错误次数过多已失效，请重新获取"))
         else:
             sms.used_at = now
             sms.save(update_fields=["used_at"])
@@ -114,7 +115,7 @@ def worker_login_with_sms(*, phone: str, code: str, now: dt.datetime, ip: str = 
             created = True
             audit.record(event="accounts.worker.registered", now=now, actor=user, subject=user, ip=ip)
         elif user.kind != Kind.WORKER or not user.is_active:
-            raise LoginFailed("该手机号不能登录灵工人员端，请使用对应的登录入口或联系客服")
+            raise LoginFailed(_("该手机号不能登录灵工人员端，请使用对应的登录入口或联系客服"))
         audit.record(event="accounts.user.logged_in", now=now, actor=user, subject=user, ip=ip,
                      after={"method": "sms"})
     return user, created
@@ -127,11 +128,11 @@ def staff_authenticate(*, request, username: str, password: str, now: dt.datetim
     """
     ident = f"{username.lower()}|{ip}"
     if ratelimit.peek("login_password", ident) >= settings.LINGGONG_RATE_LIMITS["login_password"][0]:
-        ratelimit.hit("login_password", ident, message="登录失败次数过多，请 15 分钟后再试")
+        ratelimit.hit("login_password", ident, message=_("登录失败次数过多，请 15 分钟后再试"))
     user = authenticate(request, username=username, password=password)
     if user is None or user.kind == Kind.WORKER:
-        ratelimit.hit("login_password", ident, message="登录失败次数过多，请 15 分钟后再试")
-        raise LoginFailed("登录名或密码不正确")
+        ratelimit.hit("login_password", ident, message=_("登录失败次数过多，请 15 分钟后再试"))
+        raise LoginFailed(_("登录名或密码不正确"))
     ratelimit.reset("login_password", ident)
     audit.record(event="accounts.user.logged_in", now=now, actor=user, subject=user, ip=ip,
                  after={"method": "password"})

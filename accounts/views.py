@@ -7,6 +7,7 @@ from django.contrib.auth import login, logout
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
@@ -39,15 +40,15 @@ def enterprise_login(request):
                 now=timezone.now(), ip=client_ip(request),
             )
             if user.kind != Kind.ENTERPRISE:
-                raise services.LoginFailed("该账号不是企业用户，运营人员请从运营后台登录")
+                raise services.LoginFailed(_("该账号不是企业用户，运营人员请从运营后台登录"))
             device = None
             if any(devices_for_user(user, confirmed=True)):
                 token = form.cleaned_data["otp_token"].strip()
                 if not token:
-                    raise services.LoginFailed("该账号已绑定动态口令，请输入验证器 App 中的 6 位动态口令")
+                    raise services.LoginFailed(_("该账号已绑定动态口令，请输入验证器 App 中的 6 位动态口令"))
                 device = match_token(user, token)
                 if device is None:
-                    raise services.LoginFailed("动态口令不正确，请查看您绑定的验证器 App")
+                    raise services.LoginFailed(_("动态口令不正确，请查看您绑定的验证器 App"))
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -72,7 +73,7 @@ def member_login(request):
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             if created:
-                messages.success(request, "注册成功，欢迎加入灵工。下一步请完成实名认证。")
+                messages.success(request, _("注册成功，欢迎加入灵工。下一步请完成实名认证。"))
             return redirect(_next_url(request, "/m/"))
     return render(request, "m/login.html", {"form": form, "next": _next_url(request, "")})
 
@@ -84,15 +85,15 @@ def member_send_code(request):
 
     form = PhoneForm(request.POST)
     if not form.is_valid():
-        return JsonResponse({"code": "validation_failed", "message": "请填写手机号"}, status=400)
+        return JsonResponse({"code": "validation_failed", "message": _("请填写手机号")}, status=400)
     try:
         sms = services.sms_code_send(phone=form.cleaned_data["phone"], purpose=SmsCode.Purpose.LOGIN,
                                      now=timezone.now(), ip=client_ip(request))
     except DomainError as error:
         return JsonResponse(error.as_dict(), status=error.http_status)
-    body = {"code": "ok", "message": "验证码已发送"}
+    body = {"code": "ok", "message": _("验证码已发送")}
     if sandbox_sms_visible():
-        body["message"] = f"验证码已发送（演示沙箱短信：{sms.plain_code}）"
+        body["message"] = _("验证码已发送（演示沙箱短信：{plain_code}）").format(plain_code=sms.plain_code)
     return JsonResponse(body)
 
 

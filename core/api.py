@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -32,9 +34,9 @@ def exception_handler(exc, context):
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Http404):
-        return Response({"code": "not_found", "message": "未找到该对象", "extra": {}}, status=404)
+        return Response({"code": "not_found", "message": _("未找到该对象"), "extra": {}}, status=404)
     if isinstance(exc, DjangoPermissionDenied):
-        return Response({"code": "permission_denied", "message": "无权执行此操作", "extra": {}}, status=403)
+        return Response({"code": "permission_denied", "message": _("无权执行此操作"), "extra": {}}, status=403)
     response = drf_default_handler(exc, context)
     if response is None:
         return None
@@ -54,16 +56,16 @@ def _first_message(detail) -> str:
             text = _first_message(value)
             if text:
                 return text if field in ("non_field_errors", "__all__") else f"{field}: {text}"
-        return "输入有误"
+        return _("输入有误")
     if isinstance(detail, list | tuple):
-        return _first_message(detail[0]) if detail else "输入有误"
+        return _first_message(detail[0]) if detail else _("输入有误")
     return str(detail)
 
 
 class YuanAmountField(serializers.Field):
     """Amounts travel as decimal strings in yuan ("1234.56") and live as integer fen. Floats are refused."""
 
-    default_error_messages = {"invalid": "金额必须是字符串形式的十进制数，例如 \"1234.56\""}
+    default_error_messages = {"invalid": gettext_lazy("金额必须是字符串形式的十进制数，例如 \"1234.56\"")}
 
     def __init__(self, *, allow_zero: bool = False, allow_negative: bool = False, **kwargs):
         self.allow_zero, self.allow_negative = allow_zero, allow_negative
@@ -74,7 +76,7 @@ class YuanAmountField(serializers.Field):
             self.fail("invalid")
         try:
             return money.parse_yuan(
-                data, allow_zero=self.allow_zero, allow_negative=self.allow_negative, field=self.field_name or "金额"
+                data, allow_zero=self.allow_zero, allow_negative=self.allow_negative, field=self.field_name or _("金额")
             )
         except DomainError as error:
             raise serializers.ValidationError(error.message) from None

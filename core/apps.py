@@ -1,6 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "core"
-    verbose_name = "平台内核"
+    verbose_name = _("平台内核")
+
+    def ready(self):
+        from core import schema  # noqa: F401  (registers the OpenAPI field extensions)

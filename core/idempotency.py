@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core.exceptions import Conflict, DomainError, ValidationFailed
 from core.models import IdempotencyRecord
@@ -45,10 +46,10 @@ def fingerprint(*parts: Any) -> str:
 
 def validate_key(key: str | None) -> str:
     if not key:
-        raise ValidationFailed("缺少 Idempotency-Key 请求头：请为每个新请求生成唯一值（如 UUID），重试时使用同一个值",
+        raise ValidationFailed(_("缺少 Idempotency-Key 请求头：请为每个新请求生成唯一值（如 UUID），重试时使用同一个值"),
                                code="idempotency_key_missing")
     if len(key) > 255 or not key.isprintable():
-        raise ValidationFailed("Idempotency-Key 最长 255 个可打印字符", code="idempotency_key_invalid")
+        raise ValidationFailed(_("Idempotency-Key 最长 255 个可打印字符"), code="idempotency_key_invalid")
     return key
 
 
@@ -76,12 +77,12 @@ def run_idempotent(
         existing = IdempotencyRecord.objects.get(merchant_id=merchant_id, scope=scope, key=key)
         if existing.fingerprint != request_fingerprint:
             raise IdempotencyKeyReused(
-                "该 Idempotency-Key 已用于另一个不同内容的请求；新请求请使用新的 Idempotency-Key",
+                _("该 Idempotency-Key 已用于另一个不同内容的请求；新请求请使用新的 Idempotency-Key"),
                 extra={"idempotency_key": key},
             ) from None
         if existing.status != IdempotencyRecord.Status.COMPLETED:
             raise IdempotencyInProgress(
-                "相同 Idempotency-Key 的请求正在处理中，请稍后用同一个 Key 重试以获取结果",
+                _("相同 Idempotency-Key 的请求正在处理中，请稍后用同一个 Key 重试以获取结果"),
                 extra={"idempotency_key": key},
             ) from None
         return IdempotentResult(existing.response_status, existing.response_body, replayed=True)

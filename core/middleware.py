@@ -18,3 +18,31 @@ class ChineseFirstLocaleMiddleware(MiddlewareMixin):
     def process_response(self, request, response):
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+class DomainErrorMiddleware:
+    """A DomainError that escapes a portal view becomes a page that says what happened, with its HTTP status
+    (404 for another tenant's object, 403 for a missing role, 409 for a state that no longer allows the action),
+    never a server error. API views render errors themselves (core.api.exception_handler)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.shortcuts import render
+
+        from core.exceptions import DomainError
+
+        if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
+            return None
+        if request.path.startswith("/m/"):
+            base = "m/base.html"
+        elif request.path.startswith("/enterprise/"):
+            base = "enterprise/base.html"
+        else:
+            base = "base.html"
+        return render(request, "core/error.html", {"error": exception, "base_template": base},
+                      status=exception.http_status)

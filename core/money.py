@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext, gettext_lazy
+
 from core.exceptions import ValidationFailed
 
 ROUNDING = ROUND_HALF_UP
@@ -25,7 +27,7 @@ class MoneyFormatError(ValidationFailed):
     code = "money_format"
 
 
-def parse_yuan(text: str, *, allow_negative: bool = False, allow_zero: bool = True, field: str = "金额") -> int:
+def parse_yuan(text: str, *, allow_negative: bool = False, allow_zero: bool = True, field: str = gettext_lazy("金额")) -> int:
     """Parse a decimal yuan string such as ``"1234.56"`` into integer fen (123456).
 
     Strict: only a ``str`` is accepted (never a float), at most two decimals, no exponent,
@@ -36,25 +38,25 @@ def parse_yuan(text: str, *, allow_negative: bool = False, allow_zero: bool = Tr
     """
     if isinstance(text, bool) or not isinstance(text, str):
         raise MoneyFormatError(
-            f"{field}必须以文本形式的十进制数提供（例如 \"1234.56\"），收到的是 {type(text).__name__}",
+            gettext("{field}必须以文本形式的十进制数提供（例如 \"1234.56\"），收到的是 {kind}").format(field=field, kind=type(text).__name__),
             extra={"field": field},
         )
     stripped = text.strip()
     match = _AMOUNT_RE.match(stripped)
     if not match:
         if re.match(r"^-?\d+\.\d{3,}$", stripped, re.ASCII):
-            message = f"{field}“{text}”超过两位小数，金额最多精确到分"
+            message = gettext("{field}“{text}”超过两位小数，金额最多精确到分").format(field=field, text=text)
         else:
-            message = f"{field}“{text}”不是有效金额，请填写如 1234.56 的数字（不带逗号、货币符号或空格）"
+            message = gettext("{field}“{text}”不是有效金额，请填写如 1234.56 的数字（不带逗号、货币符号或空格）").format(field=field, text=text)
         raise MoneyFormatError(message, extra={"field": field, "value": text})
     frac = (match["frac"] or "").ljust(2, "0")
     fen = int(match["int"]) * FEN_PER_YUAN + int(frac or 0)
     if match["sign"]:
         fen = -fen
     if fen < 0 and not allow_negative:
-        raise MoneyFormatError(f"{field}不能为负数：“{text}”", extra={"field": field, "value": text})
+        raise MoneyFormatError(gettext("{field}不能为负数：“{text}”").format(field=field, text=text), extra={"field": field, "value": text})
     if fen == 0 and not allow_zero:
-        raise MoneyFormatError(f"{field}必须大于 0", extra={"field": field, "value": text})
+        raise MoneyFormatError(gettext("{field}必须大于 0").format(field=field), extra={"field": field, "value": text})
     return fen
 
 
@@ -81,7 +83,7 @@ def yuan_to_fen(amount: Decimal | int | str) -> int:
         return parse_yuan(amount, allow_negative=True)
     value = Decimal(amount) * FEN_PER_YUAN
     if value != value.to_integral_value():
-        raise MoneyFormatError(f"金额 {amount} 超过两位小数")
+        raise MoneyFormatError(gettext("金额 {amount} 超过两位小数").format(amount=amount))
     return int(value)
 
 
@@ -98,7 +100,7 @@ def round_fen(value: Decimal) -> int:
     try:
         return int(Decimal(value).quantize(Decimal(1), rounding=ROUNDING))
     except InvalidOperation as exc:  # pragma: no cover - Decimal NaN/inf
-        raise MoneyFormatError(f"无法取整的金额：{value}") from exc
+        raise MoneyFormatError(gettext("无法取整的金额：{value}").format(value=value)) from exc
 
 
 def apply_rate(amount_fen: int, rate: Decimal) -> int:

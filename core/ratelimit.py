@@ -6,6 +6,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import RateLimited
 
@@ -14,7 +15,7 @@ def _cache_key(scope: str, ident: str) -> str:
     return "rl:" + scope + ":" + hashlib.sha256(ident.encode()).hexdigest()[:32]
 
 
-def hit(scope: str, ident: str, *, message: str = "操作过于频繁，请稍后再试") -> int:
+def hit(scope: str, ident: str, *, message: str = _("操作过于频繁，请稍后再试")) -> int:
     """Count one attempt for (scope, ident); raise RateLimited once the scope's limit is passed in its window."""
     limit, window = settings.LINGGONG_RATE_LIMITS[scope]
     key = _cache_key(scope, ident)

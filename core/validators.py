@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from operator import mul
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.exceptions import ValidationFailed
 
@@ -48,41 +50,41 @@ def id_check_char(first17: str) -> str:
     return _ID_CHECK[total % 11]
 
 
-def validate_resident_id(value: str, *, today: dt.date | None = None, field_label: str = "身份证号") -> ResidentId:
+def validate_resident_id(value: str, *, today: dt.date | None = None, field_label: str = gettext_lazy("身份证号")) -> ResidentId:
     """Validate an 18-character resident ID number; a lowercase ``x`` is normalised to ``X``.
 
     Checks the layout, the province code, a real birth date not in the future, and the MOD 11-2 check character.
     15-digit first-generation numbers are refused: they carry no check character.
     """
     if not isinstance(value, str):
-        raise ValidationFailed(f"{field_label}必须是文本", extra={"field": field_label})
+        raise ValidationFailed(_("{field_label}必须是文本").format(field_label=field_label), extra={"field": field_label})
     number = value.strip().upper()
     if re.fullmatch(r"[0-9]{15}", number):
         raise ValidationFailed(
-            f"{field_label}“{value}”是 15 位旧号码，请填写 18 位居民身份证号码", extra={"field": field_label}
+            _("{field_label}“{value}”是 15 位旧号码，请填写 18 位居民身份证号码").format(field_label=field_label, value=value), extra={"field": field_label}
         )
     if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         raise ValidationFailed(
-            f"{field_label}“{value}”格式不正确：应为 18 位，前 17 位为数字，最后一位为数字或 X",
+            _("{field_label}“{value}”格式不正确：应为 18 位，前 17 位为数字，最后一位为数字或 X").format(field_label=field_label, value=value),
             extra={"field": field_label},
         )
     if int(number[:2]) not in _PROVINCES:
-        raise ValidationFailed(f"{field_label}“{value}”的地区码 {number[:2]} 不存在", extra={"field": field_label})
+        raise ValidationFailed(_("{field_label}“{value}”的地区码 {value2} 不存在").format(field_label=field_label, value=value, value2=number[:2]), extra={"field": field_label})
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationFailed(
-            f"{field_label}“{value}”中的出生日期 {number[6:14]} 不是真实日期", extra={"field": field_label}
+            _("{field_label}“{value}”中的出生日期 {value2} 不是真实日期").format(field_label=field_label, value=value, value2=number[6:14]), extra={"field": field_label}
         ) from None
     today = today or timezone.localdate()
     if birth > today or birth.year < 1800:
         raise ValidationFailed(
-            f"{field_label}“{value}”中的出生日期 {birth.isoformat()} 不合理", extra={"field": field_label}
+            _("{field_label}“{value}”中的出生日期 {value2} 不合理").format(field_label=field_label, value=value, value2=birth.isoformat()), extra={"field": field_label}
         )
     expected = id_check_char(number[:17])
     if number[17] != expected:
         raise ValidationFailed(
-            f"{field_label}“{value}”校验位错误，请核对号码是否填写有误", extra={"field": field_label}
+            _("{field_label}“{value}”校验位错误，请核对号码是否填写有误").format(field_label=field_label, value=value), extra={"field": field_label}
         )
     return ResidentId(
         number=number, birth_date=birth, is_male=int(number[16]) % 2 == 1, region_code=number[:6]
@@ -109,30 +111,30 @@ def uscc_check_char(first17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
-def validate_uscc(value: str, *, field_label: str = "统一社会信用代码") -> str:
+def validate_uscc(value: str, *, field_label: str = gettext_lazy("统一社会信用代码")) -> str:
     """Validate an 18-character USCC; returns it upper-cased.
 
     Unlike python-stdnum, codes whose first characters are letters (A, N, Y …) are accepted as GB 32100 allows.
     """
     if not isinstance(value, str):
-        raise ValidationFailed(f"{field_label}必须是文本", extra={"field": field_label})
+        raise ValidationFailed(_("{field_label}必须是文本").format(field_label=field_label), extra={"field": field_label})
     code = value.strip().upper()
     if len(code) != 18:
         raise ValidationFailed(
-            f"{field_label}“{value}”应为 18 位，当前为 {len(code)} 位", extra={"field": field_label}
+            _("{field_label}“{value}”应为 18 位，当前为 {n_code} 位").format(field_label=field_label, value=value, n_code=len(code)), extra={"field": field_label}
         )
     bad = sorted({char for char in code if char not in USCC_ALPHABET})
     if bad:
         raise ValidationFailed(
-            f"{field_label}“{value}”含有不允许的字符 {'、'.join(bad)}（不使用 I、O、S、V、Z）",
+            _("{field_label}“{value}”含有不允许的字符 {value2}（不使用 I、O、S、V、Z）").format(field_label=field_label, value=value, value2='、'.join(bad)),
             extra={"field": field_label},
         )
     if not _USCC_RE.match(code):
         raise ValidationFailed(
-            f"{field_label}“{value}”第 3–8 位应为行政区划代码（6 位数字）", extra={"field": field_label}
+            _("{field_label}“{value}”第 3–8 位应为行政区划代码（6 位数字）").format(field_label=field_label, value=value), extra={"field": field_label}
         )
     if code[17] != uscc_check_char(code[:17]):
-        raise ValidationFailed(f"{field_label}“{value}”校验位错误，请核对营业执照", extra={"field": field_label})
+        raise ValidationFailed(_("{field_label}“{value}”校验位错误，请核对营业执照").format(field_label=field_label, value=value), extra={"field": field_label})
     return code
 
 
@@ -153,25 +155,25 @@ def luhn_ok(number: str) -> bool:
     return (sum(digits[0::2]) + sum(_LUHN_DOUBLED[d] for d in digits[1::2])) % 10 == 0
 
 
-def validate_bank_card(value: str, *, field_label: str = "银行卡号") -> BankCard:
+def validate_bank_card(value: str, *, field_label: str = gettext_lazy("银行卡号")) -> BankCard:
     """Validate a bank card or account number: digits only (spaces allowed and removed), 10 to 30 long.
 
     A Luhn failure is a warning, not an error: some real Chinese debit and UnionPay cards fail Luhn.
     Ownership is proven by the bank verification adapter, not here.
     """
     if not isinstance(value, str):
-        raise ValidationFailed(f"{field_label}必须是文本", extra={"field": field_label})
+        raise ValidationFailed(_("{field_label}必须是文本").format(field_label=field_label), extra={"field": field_label})
     number = re.sub(r"[\s-]", "", value)
     if not re.fullmatch(r"[0-9]+", number):
-        raise ValidationFailed(f"{field_label}“{value}”只能包含数字", extra={"field": field_label})
+        raise ValidationFailed(_("{field_label}“{value}”只能包含数字").format(field_label=field_label, value=value), extra={"field": field_label})
     if not 10 <= len(number) <= 30 or number[0] == "0":
         raise ValidationFailed(
-            f"{field_label}“{value}”长度应为 10–30 位且不以 0 开头，当前为 {len(number)} 位",
+            _("{field_label}“{value}”长度应为 10–30 位且不以 0 开头，当前为 {n_number} 位").format(field_label=field_label, value=value, n_number=len(number)),
             extra={"field": field_label},
         )
     warnings = []
     if not luhn_ok(number):
-        warnings.append("卡号未通过 Luhn 校验，请再次核对；部分银行借记卡属正常情况，将以银行验证结果为准")
+        warnings.append(_("卡号未通过 Luhn 校验，请再次核对；部分银行借记卡属正常情况，将以银行验证结果为准"))
     return BankCard(number=number, warnings=warnings)
 
 
@@ -180,10 +182,10 @@ def validate_bank_card(value: str, *, field_label: str = "银行卡号") -> Bank
 _MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
-def validate_mobile(value: str, *, field_label: str = "手机号") -> str:
+def validate_mobile(value: str, *, field_label: str = gettext_lazy("手机号")) -> str:
     """Validate a mainland mobile number (loose rule: 1[3-9] and 9 digits; +86/0086 prefixes removed)."""
     if not isinstance(value, str):
-        raise ValidationFailed(f"{field_label}必须是文本", extra={"field": field_label})
+        raise ValidationFailed(_("{field_label}必须是文本").format(field_label=field_label), extra={"field": field_label})
     number = re.sub(r"[\s-]", "", value)
     for prefix in ("+86", "0086"):
         if number.startswith(prefix):
@@ -191,6 +193,6 @@ def validate_mobile(value: str, *, field_label: str = "手机号") -> str:
             break
     if not _MOBILE_RE.match(number):
         raise ValidationFailed(
-            f"{field_label}“{value}”不是有效的中国大陆手机号（11 位，以 13–19 开头）", extra={"field": field_label}
+            _("{field_label}“{value}”不是有效的中国大陆手机号（11 位，以 13–19 开头）").format(field_label=field_label, value=value), extra={"field": field_label}
         )
     return number

@@ -9,6 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.exceptions import DomainError
 from members.forms import OfflineRegistrationForm
@@ -37,11 +39,11 @@ class MemberAdmin(ReadOnlyAdmin):
               "verified_at", "failure_reason", "is_individual_business", "created_at")
     readonly_fields = fields
 
-    @admin.display(description="姓名")
+    @admin.display(description=gettext_lazy("姓名"))
     def name_masked(self, obj):
         return obj.name_masked
 
-    @admin.display(description="身份证号")
+    @admin.display(description=gettext_lazy("身份证号"))
     def id_number_masked(self, obj):
         return obj.id_number_masked
 
@@ -70,19 +72,19 @@ class MemberMerchantAdmin(ReadOnlyAdmin):
     def has_add_permission(self, request):
         return request.user.has_perm("members.add_membermerchant")
 
-    @admin.display(description="姓名")
+    @admin.display(description=gettext_lazy("姓名"))
     def worker_name(self, obj):
         return obj.invite_name_masked
 
-    @admin.display(description="手机号")
+    @admin.display(description=gettext_lazy("手机号"))
     def worker_phone(self, obj):
         return obj.invite_phone_masked
 
-    @admin.display(description="身份证号")
+    @admin.display(description=gettext_lazy("身份证号"))
     def worker_id_number(self, obj):
         return obj.invite_id_number_masked
 
-    @admin.display(description="协议")
+    @admin.display(description=gettext_lazy("协议"))
     def agreement_link(self, obj):
         agreement = agreement_of(obj)
         if agreement is None:
@@ -106,9 +108,9 @@ class MemberMerchantAdmin(ReadOnlyAdmin):
                 field = (error.extra or {}).get("form_field")
                 form.add_error(field if field in form.fields else None, error.message)
             else:
-                messages.success(request, f"已线下登记并签约：关系 #{relationship.pk}（{relationship.merchant.name}）")
+                messages.success(request, _("已线下登记并签约：关系 #{pk}（{kind}）").format(pk=relationship.pk, kind=relationship.merchant.name))
                 return redirect("admin:members_membermerchant_changelist")
-        context = {**self.admin_site.each_context(request), "title": "线下登记灵工人员（上传纸质合同）",
+        context = {**self.admin_site.each_context(request), "title": _("线下登记灵工人员（上传纸质合同）"),
                    "form": form, "opts": self.model._meta}
         return TemplateResponse(request, "admin/members/offline_form.html", context)
 
@@ -121,9 +123,9 @@ class AgreementAdmin(ReadOnlyAdmin):
     exclude = ("file",)
     readonly_fields = ("download",)
 
-    @admin.display(description="文件")
+    @admin.display(description=gettext_lazy("文件"))
     def download(self, obj):
-        return format_html('<a href="{}">下载</a>', reverse("admin:members_agreement_download", args=[obj.pk]))
+        return format_html(_('<a href="{}">下载</a>'), reverse("admin:members_agreement_download", args=[obj.pk]))
 
     def get_urls(self):
         return [path("<int:agreement_id>/download/", self.admin_site.admin_view(self.download_view),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -112,7 +113,7 @@ class WorkerListCreateView(GenericAPIView):
     def get(self, request):
         status = request.query_params.get("status") or None
         if status is not None and status not in MemberMerchant.Status.values:
-            raise ValidationFailed(f"status 只能是 {', '.join(MemberMerchant.Status.values)} 之一", extra={"field": "status"})
+            raise ValidationFailed(_("status 只能是 {value} 之一").format(value=', '.join(MemberMerchant.Status.values)), extra={"field": "status"})
         rows = selectors.relationship_list(merchant=request.merchant, status=status)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([worker_data(r) for r in page])
@@ -127,7 +128,7 @@ class WorkerListCreateView(GenericAPIView):
     def post(self, request):
         actor = _actor(request)
         if isinstance(actor, User) and not can(actor, "manage_workers"):
-            raise RoleRequired("您的角色无权邀请人员，请联系企业管理员或经办人")
+            raise RoleRequired(_("您的角色无权邀请人员，请联系企业管理员或经办人"))
         data = WorkerInviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         relationship = services.worker_invite(merchant=request.merchant, actor=actor, now=timezone.now(),

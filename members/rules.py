@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from core.validators import ResidentId
 from members import conf
 from members.exceptions import AgeNotAllowed
@@ -37,7 +39,7 @@ class RetirementAge:
     on: dt.date
 
     def label(self) -> str:
-        return f"{self.years} 周岁" + (f" {self.months} 个月" if self.months else "")
+        return _("{years} 周岁").format(years=self.years) + (_(" {months} 个月").format(months=self.months) if self.months else "")
 
 
 def statutory_retirement(*, birth_date: dt.date, is_male: bool, female_base: int | None = None) -> RetirementAge:
@@ -57,22 +59,19 @@ def check_age(resident: ResidentId, *, today: dt.date) -> None:
     age = resident.age_on(today)
     if age < minimum:
         raise AgeNotAllowed(
-            f"根据身份证号，您当前 {age} 周岁，未满 {minimum} 周岁，暂不能在平台实名和签约承接任务。"
-            f"请在年满 {minimum} 周岁后再来认证",
+            _("根据身份证号，您当前 {age} 周岁，未满 {minimum} 周岁，暂不能在平台实名和签约承接任务。请在年满 {minimum} 周岁后再来认证").format(age=age, minimum=minimum),
             extra={"age": age, "min_age": minimum},
         )
     fixed = conf.get("MEMBERS_MAX_AGE")
     if fixed is not None:
         if age >= int(fixed):
             raise AgeNotAllowed(
-                f"根据身份证号，您当前 {age} 周岁，平台承接任务的年龄上限为 {fixed} 周岁（不含），暂不能实名签约。"
-                "如有疑问请联系客服", extra={"age": age, "max_age": int(fixed)},
+                _("根据身份证号，您当前 {age} 周岁，平台承接任务的年龄上限为 {fixed} 周岁（不含），暂不能实名签约。如有疑问请联系客服").format(age=age, fixed=fixed), extra={"age": age, "max_age": int(fixed)},
             )
         return
     retirement = statutory_retirement(birth_date=resident.birth_date, is_male=resident.is_male)
     if today >= retirement.on:
         raise AgeNotAllowed(
-            f"根据身份证号，您已于 {retirement.on:%Y年%m月%d日} 达到法定退休年龄（{retirement.label()}），"
-            "按平台规则暂不能实名签约承接任务。如有疑问请联系客服",
+            _("根据身份证号，您已于 {on:%Y年%m月%d日} 达到法定退休年龄（{value}），按平台规则暂不能实名签约承接任务。如有疑问请联系客服").format(on=retirement.on, value=retirement.label()),
             extra={"age": age, "retirement_date": retirement.on.isoformat()},
         )

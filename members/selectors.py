@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.tenancy import get_for_tenant
@@ -30,13 +31,13 @@ def worker_eligibility(*, member: Member | None, merchant) -> Eligibility:
     """
     missing = []
     if member is None or not member.is_verified:
-        missing.append({"code": "not_verified", "message": "请先完成实名认证", "url": "/m/verify/"})
+        missing.append({"code": "not_verified", "message": _("请先完成实名认证"), "url": "/m/verify/"})
     relationship = None
     if member is not None:
         relationship = (MemberMerchant.objects.for_tenant(merchant).filter(member=member)
                         .order_by("id").first())
     if relationship is None or relationship.status != MemberMerchant.Status.SIGNED:
-        missing.append({"code": "not_signed", "message": f"请先与“{merchant.name}”签署合作协议",
+        missing.append({"code": "not_signed", "message": _("请先与“{kind}”签署合作协议").format(kind=merchant.name),
                         "url": "/m/agreements/"})
     return Eligibility(ok=not missing, missing=missing)
 
@@ -69,7 +70,7 @@ def relationship_list(*, merchant, status: str | None = None):
 def relationship_get(*, merchant, relationship_id) -> MemberMerchant:
     """One of ``merchant``'s workers; NotFound for a missing one and for another enterprise's."""
     return get_for_tenant(MemberMerchant.objects.select_related("member", "member__user", "merchant", "agreement"),
-                          merchant=merchant, pk=relationship_id, message="未找到该人员")
+                          merchant=merchant, pk=relationship_id, message=_("未找到该人员"))
 
 
 def relationship_status_counts(*, merchant) -> dict[str, int]:
@@ -92,7 +93,7 @@ def agreement_get_for_merchant(*, merchant, relationship_id) -> Agreement:
     relationship = relationship_get(merchant=merchant, relationship_id=relationship_id)
     agreement = agreement_of(relationship)
     if agreement is None:
-        raise NotFound("该人员尚未签署合作协议", code="agreement_not_found")
+        raise NotFound(_("该人员尚未签署合作协议"), code="agreement_not_found")
     return agreement
 
 
@@ -126,5 +127,5 @@ def agreement_get_for_member(*, member: Member | None, agreement_id) -> Agreemen
     agreement = (Agreement.objects.filter(pk=agreement_id, member=member).select_related("relationship__merchant")
                  .first() if member is not None else None)
     if agreement is None:
-        raise NotFound("未找到该协议")
+        raise NotFound(_("未找到该协议"))
     return agreement

@@ -1,6 +1,7 @@
 """URLs of the members app: the worker's mobile pages, the enterprise's worker pages and the partner API."""
 
 from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from members import api, selectors
@@ -46,21 +47,21 @@ def member_home_cards(request) -> list[dict]:
     cards = []
     invitations = selectors.pending_invitations_for_user(user=request.user).count()
     if invitations:
-        cards.append({"label": _("企业邀请"), "note": f"{invitations} 家企业邀请您加入，点此查看并接受",
+        cards.append({"label": _("企业邀请"), "note": gettext("{invitations} 家企业邀请您加入，点此查看并接受").format(invitations=invitations),
                       "url": reverse("m:members-enterprises")})
     if member is None or not member.is_verified:
-        note = f"上次未通过：{member.failure_reason}" if member and member.failure_reason else "完成实名后才能签约、接单和收款"
+        note = gettext("上次未通过：{failure_reason}").format(failure_reason=member.failure_reason) if member and member.failure_reason else gettext("完成实名后才能签约、接单和收款")
         cards.append({"label": _("实名认证"), "note": note, "url": reverse("m:members-verify")})
         return cards
     to_sign = selectors.relationship_list_for_member(member=member).filter(status=MemberMerchant.Status.VERIFIED).count()
     if to_sign:
-        cards.append({"label": _("待签协议"), "note": f"{to_sign} 份合作协议待签署", "url": reverse("m:members-agreements")})
+        cards.append({"label": _("待签协议"), "note": gettext("{to_sign} 份合作协议待签署").format(to_sign=to_sign), "url": reverse("m:members-agreements")})
     if selectors.payout_account_default(member=member) is None:
-        cards.append({"label": _("收款账户"), "note": "请添加收款账户", "url": reverse("m:members-accounts")})
+        cards.append({"label": _("收款账户"), "note": gettext("请添加收款账户"), "url": reverse("m:members-accounts")})
     return cards
 
 
 def enterprise_home_cards(request) -> list[dict]:
     counts = selectors.relationship_status_counts(merchant=request.merchant)
     waiting = counts["INVITED"] + counts["REGISTERED"] + counts["VERIFIED"]
-    return [{"label": _("已签约人员"), "value": counts["SIGNED"], "note": f"另有 {waiting} 人未完成签约"}]
+    return [{"label": _("已签约人员"), "value": counts["SIGNED"], "note": gettext("另有 {waiting} 人未完成签约").format(waiting=waiting)}]

@@ -11,6 +11,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import PLATFORM_ROLES, Role
 from core.exceptions import DomainError
@@ -63,7 +65,7 @@ class MerchantAdmin(admin.ModelAdmin):
 
     def _run(self, request, queryset, call, done: str):
         if not _is_reviewer(request):
-            self.message_user(request, "您的角色不能执行此操作", messages.ERROR)
+            self.message_user(request, _("您的角色不能执行此操作"), messages.ERROR)
             return
         for merchant in queryset.order_by("id"):
             try:
@@ -73,21 +75,21 @@ class MerchantAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{merchant.name}：{done}", messages.SUCCESS)
 
-    @admin.action(description="冻结所选企业（原因：运营风控冻结）")
+    @admin.action(description=gettext_lazy("冻结所选企业（原因：运营风控冻结）"))
     def suspend_selected(self, request, queryset):
         self._run(request, queryset, lambda m: services.merchant_suspend(
-            merchant=m, actor=request.user, reason="运营风控冻结", now=timezone.now()), "已冻结")
+            merchant=m, actor=request.user, reason="运营风控冻结", now=timezone.now()), _("已冻结"))
 
-    @admin.action(description="解冻所选企业")
+    @admin.action(description=gettext_lazy("解冻所选企业"))
     def resume_selected(self, request, queryset):
         self._run(request, queryset, lambda m: services.merchant_resume(merchant=m, actor=request.user,
-                                                                        now=timezone.now()), "已解冻")
+                                                                        now=timezone.now()), _("已解冻"))
 
 
 class ReviewForm(forms.Form):
-    DECISIONS = [("approve", "审核通过"), ("reject", "驳回（申请企业可见原因）"), ("request_info", "要求补充资料")]
-    decision = forms.ChoiceField(label="审核结论", choices=DECISIONS, widget=forms.RadioSelect)
-    note = forms.CharField(label="意见 / 原因", required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    DECISIONS = [("approve", gettext_lazy("审核通过")), ("reject", gettext_lazy("驳回（申请企业可见原因）")), ("request_info", gettext_lazy("要求补充资料"))]
+    decision = forms.ChoiceField(label=gettext_lazy("审核结论"), choices=DECISIONS, widget=forms.RadioSelect)
+    note = forms.CharField(label=gettext_lazy("意见 / 原因"), required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
 
 
 @admin.register(MerchantApplication)
@@ -114,38 +116,38 @@ class MerchantApplicationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="风控")
+    @admin.display(description=gettext_lazy("风控"))
     def risk_badge(self, obj):
         return obj.risk_outcome or "—"
 
-    @admin.display(description="法定代表人")
+    @admin.display(description=gettext_lazy("法定代表人"))
     def legal_rep_display(self, obj):
         return f"{obj.legal_rep_name_masked} {obj.legal_rep_id_masked}"
 
-    @admin.display(description="联系人")
+    @admin.display(description=gettext_lazy("联系人"))
     def contact_display(self, obj):
         return f"{obj.contact_name_masked} {obj.contact_phone_masked}"
 
-    @admin.display(description="预计月发放金额（元）")
+    @admin.display(description=gettext_lazy("预计月发放金额（元）"))
     def volume_display(self, obj):
         return format_yuan(obj.expected_monthly_volume_fen) if obj.expected_monthly_volume_fen else "—"
 
-    @admin.display(description="风控原因")
+    @admin.display(description=gettext_lazy("风控原因"))
     def risk_reasons_display(self, obj):
         return "；".join(f"[{r.get('outcome')}] {r.get('message')}" for r in obj.risk_reasons or []) or "—"
 
-    @admin.display(description="营业执照")
+    @admin.display(description=gettext_lazy("营业执照"))
     def licence_link(self, obj):
         if not obj.licence_id:
             return "—"
         url = reverse("admin:merchants_merchantdocument_download", args=[obj.licence_id])
         return format_html('<a href="{}">{}</a>（SHA-256 {}…）', url, obj.licence.original_name, obj.licence.sha256[:16])
 
-    @admin.display(description="审核")
+    @admin.display(description=gettext_lazy("审核"))
     def review_link(self, obj):
         if obj.status != MerchantApplication.Status.SUBMITTED:
             return "—"
-        return format_html('<a class="button" href="{}">审核</a>',
+        return format_html(_('<a class="button" href="{}">审核</a>'),
                            reverse("admin:merchants_merchantapplication_review", args=[obj.pk]))
 
     def get_urls(self):
@@ -155,7 +157,7 @@ class MerchantApplicationAdmin(admin.ModelAdmin):
     def review_view(self, request, application_id: int):
         application = get_object_or_404(MerchantApplication, pk=application_id)
         if not _is_reviewer(request):
-            messages.error(request, "您的角色不能审核入驻申请")
+            messages.error(request, _("您的角色不能审核入驻申请"))
             return HttpResponseRedirect(reverse("admin:merchants_merchantapplication_changelist"))
         form = ReviewForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -173,10 +175,10 @@ class MerchantApplicationAdmin(admin.ModelAdmin):
             except DomainError as error:
                 form.add_error("note" if error.extra.get("form_field") in ("note", "reason") else None, error.message)
             else:
-                messages.success(request, f"已处理：{application.company_name}（{dict(ReviewForm.DECISIONS)[decision]}）")
+                messages.success(request, _("已处理：{company_name}（{value}）").format(company_name=application.company_name, value=dict(ReviewForm.DECISIONS)[decision]))
                 return HttpResponseRedirect(reverse("admin:merchants_merchantapplication_changelist")
                                             + "?status__exact=SUBMITTED")
-        context = {**self.admin_site.each_context(request), "title": f"审核入驻申请：{application.company_name}",
+        context = {**self.admin_site.each_context(request), "title": _("审核入驻申请：{company_name}").format(company_name=application.company_name),
                    "application": application, "form": form, "opts": self.model._meta,
                    "fields": [(self.model._meta.get_field(name).verbose_name if hasattr(self.model, name) else
                                getattr(self, name).short_description, self._value(application, name))
@@ -192,10 +194,10 @@ class MerchantApplicationAdmin(admin.ModelAdmin):
             return getattr(obj, f"get_{name}_display")()
         return getattr(obj, name) if getattr(obj, name) not in (None, "") else "—"
 
-    @admin.action(description="审核通过所选申请（风控需复核的请逐个审核并填写意见）")
+    @admin.action(description=gettext_lazy("审核通过所选申请（风控需复核的请逐个审核并填写意见）"))
     def approve_selected(self, request, queryset):
         if not _is_reviewer(request):
-            self.message_user(request, "您的角色不能审核入驻申请", messages.ERROR)
+            self.message_user(request, _("您的角色不能审核入驻申请"), messages.ERROR)
             return
         for application in queryset.order_by("id"):
             try:
@@ -204,7 +206,7 @@ class MerchantApplicationAdmin(admin.ModelAdmin):
             except DomainError as error:
                 self.message_user(request, f"{application.company_name}：{error.message}", messages.ERROR)
             else:
-                self.message_user(request, f"{application.company_name}：已审核通过", messages.SUCCESS)
+                self.message_user(request, _("{company_name}：已审核通过").format(company_name=application.company_name), messages.SUCCESS)
 
 
 class ConfigurationForm(forms.ModelForm):
@@ -261,10 +263,10 @@ class MerchantChangeRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="审核通过所选变更 / 注销申请")
+    @admin.action(description=gettext_lazy("审核通过所选变更 / 注销申请"))
     def approve_selected(self, request, queryset):
         if not _is_reviewer(request):
-            self.message_user(request, "您的角色不能审核", messages.ERROR)
+            self.message_user(request, _("您的角色不能审核"), messages.ERROR)
             return
         for change in queryset.order_by("id"):
             try:
@@ -272,12 +274,12 @@ class MerchantChangeRequestAdmin(admin.ModelAdmin):
             except DomainError as error:
                 self.message_user(request, f"#{change.pk}：{error.message}", messages.ERROR)
             else:
-                self.message_user(request, f"#{change.pk}：已通过", messages.SUCCESS)
+                self.message_user(request, _("#{pk}：已通过").format(pk=change.pk), messages.SUCCESS)
 
-    @admin.action(description="驳回所选申请（原因：资料不符，请联系客服）")
+    @admin.action(description=gettext_lazy("驳回所选申请（原因：资料不符，请联系客服）"))
     def reject_selected(self, request, queryset):
         if not _is_reviewer(request):
-            self.message_user(request, "您的角色不能审核", messages.ERROR)
+            self.message_user(request, _("您的角色不能审核"), messages.ERROR)
             return
         for change in queryset.order_by("id"):
             try:
@@ -301,11 +303,11 @@ class ServiceAgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.role in PLATFORM_ROLES or request.user.is_superuser
 
-    @admin.display(description="已签署文件")
+    @admin.display(description=gettext_lazy("已签署文件"))
     def download(self, obj):
         if not obj.document_id:
             return "—"
-        return format_html('<a href="{}">下载 PDF</a>',
+        return format_html(_('<a href="{}">下载 PDF</a>'),
                            reverse("admin:merchants_merchantdocument_download", args=[obj.document_id]))
 
 
@@ -329,7 +331,7 @@ class MerchantDocumentAdmin(ReadOnlyMixin, admin.ModelAdmin):
         from core import audit
 
         if not self.has_view_permission(request):
-            messages.error(request, "无权下载")
+            messages.error(request, _("无权下载"))
             return HttpResponseRedirect(reverse("admin:index"))
         document = get_object_or_404(MerchantDocument, pk=document_id)
         audit.record(event="merchants.document.downloaded", now=timezone.now(), actor=request.user, subject=document,

@@ -30,6 +30,7 @@ import time
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import authentication
 
 from merchants.exceptions import SignatureInvalid
@@ -103,35 +104,35 @@ class MerchantSignatureAuthentication(authentication.BaseAuthentication):
             return None
         match = _AUTH_RE.match(header.strip())
         if not match:
-            raise SignatureInvalid(f"Authorization 格式应为 “{SCHEME} KeyId=<Key ID>, Signature=<64 位十六进制>”",
+            raise SignatureInvalid(_("Authorization 格式应为 “{SCHEME} KeyId=<Key ID>, Signature=<64 位十六进制>”").format(SCHEME=SCHEME),
                                    code="api_signature_malformed")
         key_id, provided = match.group(1), match.group(2).lower()
         timestamp = request.headers.get("X-LG-Timestamp", "")
         nonce = request.headers.get("X-LG-Nonce", "")
         if not timestamp.isdigit():
-            raise SignatureInvalid("缺少或错误的 X-LG-Timestamp（Unix 秒）", code="api_timestamp_invalid")
+            raise SignatureInvalid(_("缺少或错误的 X-LG-Timestamp（Unix 秒）"), code="api_timestamp_invalid")
         skew = abs(time.time() - int(timestamp))
         if skew > WINDOW_SECONDS:
-            raise SignatureInvalid(f"请求时间戳与服务器时间相差 {int(skew)} 秒，超过 {WINDOW_SECONDS} 秒：请校准时钟后重新签名",
+            raise SignatureInvalid(_("请求时间戳与服务器时间相差 {skew} 秒，超过 {WINDOW_SECONDS} 秒：请校准时钟后重新签名").format(skew=int(skew), WINDOW_SECONDS=WINDOW_SECONDS),
                                    code="api_timestamp_stale")
         if not _NONCE_RE.match(nonce):
-            raise SignatureInvalid("X-LG-Nonce 应为 16–64 位字母、数字、下划线或连字符，且每个请求不同",
+            raise SignatureInvalid(_("X-LG-Nonce 应为 16–64 位字母、数字、下划线或连字符，且每个请求不同"),
                                    code="api_nonce_invalid")
         key = ApiKey.objects.select_related("merchant").filter(key_id=key_id).first()
         if key is None or key.revoked_at is not None:
-            raise SignatureInvalid("API 密钥不存在或已吊销", code="api_key_invalid")
+            raise SignatureInvalid(_("API 密钥不存在或已吊销"), code="api_key_invalid")
         expected = signature(signing_key=key.secret_hash, method=request.method,
                              path=request.get_full_path(), timestamp=timestamp, nonce=nonce, body=request.body)
         if not hmac.compare_digest(expected, provided):
-            raise SignatureInvalid("签名不正确：请按 docs/api.md 的待签名串与签名密钥计算", code="api_signature_mismatch")
+            raise SignatureInvalid(_("签名不正确：请按 docs/api.md 的待签名串与签名密钥计算"), code="api_signature_mismatch")
         if key.merchant.status not in (Merchant.Status.ACTIVE, Merchant.Status.SUSPENDED):
-            raise SignatureInvalid("企业账户未开通或已注销", code="api_merchant_inactive")
+            raise SignatureInvalid(_("企业账户未开通或已注销"), code="api_merchant_inactive")
         now = timezone.now()
         try:
             with transaction.atomic():
                 ApiNonce.objects.create(api_key=key, nonce=nonce, seen_at=now)
         except IntegrityError:
-            raise SignatureInvalid("该请求已处理过（X-LG-Nonce 重复），重放请求被拒绝；新请求请使用新的 Nonce",
+            raise SignatureInvalid(_("该请求已处理过（X-LG-Nonce 重复），重放请求被拒绝；新请求请使用新的 Nonce"),
                                    code="api_nonce_replayed") from None
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         client = ApiClient(key)

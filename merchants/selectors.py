@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from core.exceptions import NotFound
 from core.tenancy import get_for_tenant
@@ -35,7 +36,7 @@ def review_queue() -> QuerySet[MerchantApplication]:
 
 
 def document_get(*, merchant: Merchant, document_id: int) -> MerchantDocument:
-    return get_for_tenant(MerchantDocument.objects.all(), merchant=merchant, message="未找到该文件", pk=document_id)
+    return get_for_tenant(MerchantDocument.objects.all(), merchant=merchant, message=_("未找到该文件"), pk=document_id)
 
 
 def agreement_list(*, merchant: Merchant) -> QuerySet[ServiceAgreement]:
@@ -44,7 +45,7 @@ def agreement_list(*, merchant: Merchant) -> QuerySet[ServiceAgreement]:
 
 def agreement_get(*, merchant: Merchant, agreement_id: int) -> ServiceAgreement:
     return get_for_tenant(ServiceAgreement.objects.select_related("document"), merchant=merchant,
-                          message="未找到该服务协议", pk=agreement_id)
+                          message=_("未找到该服务协议"), pk=agreement_id)
 
 
 def agreement_current(*, merchant: Merchant) -> ServiceAgreement | None:
@@ -58,7 +59,7 @@ def agreement_pdf(*, merchant: Merchant, agreement_id: int) -> tuple[ServiceAgre
     """The signed PDF of one of the merchant's agreements. Raises NotFound (also when not signed yet)."""
     agreement = agreement_get(merchant=merchant, agreement_id=agreement_id)
     if agreement.document is None:
-        raise NotFound("该服务协议尚未签署，没有可下载的文件")
+        raise NotFound(_("该服务协议尚未签署，没有可下载的文件"))
     with agreement.document.file.open("rb") as handle:
         return agreement, handle.read()
 
@@ -68,7 +69,7 @@ def change_list(*, merchant: Merchant) -> QuerySet[MerchantChangeRequest]:
 
 
 def change_get(*, merchant: Merchant, change_id: int) -> MerchantChangeRequest:
-    return get_for_tenant(MerchantChangeRequest.objects.all(), merchant=merchant, message="未找到该申请", pk=change_id)
+    return get_for_tenant(MerchantChangeRequest.objects.all(), merchant=merchant, message=_("未找到该申请"), pk=change_id)
 
 
 def api_key_list(*, merchant: Merchant) -> QuerySet[ApiKey]:

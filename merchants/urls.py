@@ -1,4 +1,6 @@
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from merchants import api, views
 
@@ -38,12 +40,12 @@ api_urlpatterns = [
 ]
 
 enterprise_nav = [
-    (5, "入驻申请", "enterprise:merchants-apply-status"),
-    (80, "企业账户", "enterprise:merchants-account"),
-    (81, "服务协议", "enterprise:merchants-agreement"),
-    (82, "员工管理", "enterprise:merchants-staff"),
-    (83, "API 密钥", "enterprise:merchants-api-keys"),
-    (99, "操作指南", "enterprise:merchants-guide"),
+    (5, gettext_lazy("入驻申请"), "enterprise:merchants-apply-status"),
+    (80, gettext_lazy("企业账户"), "enterprise:merchants-account"),
+    (81, gettext_lazy("服务协议"), "enterprise:merchants-agreement"),
+    (82, gettext_lazy("员工管理"), "enterprise:merchants-staff"),
+    (83, gettext_lazy("API 密钥"), "enterprise:merchants-api-keys"),
+    (99, gettext_lazy("操作指南"), "enterprise:merchants-guide"),
 ]
 
 
@@ -54,12 +56,12 @@ def enterprise_home_cards(request) -> list[dict]:
     if merchant is None:
         return []
     notes = {
-        Merchant.Status.APPLYING: "入驻申请办理中：请在“入驻申请”查看进度",
-        Merchant.Status.REJECTED: "入驻申请未通过，原因见“入驻申请”",
-        Merchant.Status.APPROVED: "审核已通过：请在“服务协议”签署",
-        Merchant.Status.SIGNED: "已签约，正在开户",
-        Merchant.Status.ACTIVE: "账户已开通",
-        Merchant.Status.SUSPENDED: "账户已冻结，请联系客服",
-        Merchant.Status.CLOSED: "账户已注销",
+        Merchant.Status.APPLYING: _("入驻申请办理中：请在“入驻申请”查看进度"),
+        Merchant.Status.REJECTED: _("入驻申请未通过，原因见“入驻申请”"),
+        Merchant.Status.APPROVED: _("审核已通过：请在“服务协议”签署"),
+        Merchant.Status.SIGNED: _("已签约，正在开户"),
+        Merchant.Status.ACTIVE: _("账户已开通"),
+        Merchant.Status.SUSPENDED: _("账户已冻结，请联系客服"),
+        Merchant.Status.CLOSED: _("账户已注销"),
     }
-    return [{"label": "入驻状态", "value": merchant.get_status_display(), "note": notes.get(merchant.status, "")}]
+    return [{"label": _("入驻状态"), "value": merchant.get_status_display(), "note": notes.get(merchant.status, "")}]

@@ -14,6 +14,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.exceptions import RoleRequired
@@ -28,9 +29,9 @@ from merchants.models import Merchant, MerchantApplication
 from merchants.services.account import close_blockers
 from merchants.services.application import missing_fields
 
-STEPS = [(1, "创建账号", "enterprise:merchants-apply"), (2, "企业信息", "enterprise:merchants-apply-company"),
-         (3, "业务信息", "enterprise:merchants-apply-business"), (4, "营业执照", "enterprise:merchants-apply-licence"),
-         (5, "提交审核", "enterprise:merchants-apply-submit")]
+STEPS = [(1, gettext_lazy("创建账号"), "enterprise:merchants-apply"), (2, gettext_lazy("企业信息"), "enterprise:merchants-apply-company"),
+         (3, gettext_lazy("业务信息"), "enterprise:merchants-apply-business"), (4, gettext_lazy("营业执照"), "enterprise:merchants-apply-licence"),
+         (5, gettext_lazy("提交审核"), "enterprise:merchants-apply-submit")]
 
 
 def enterprise_required(capability: str = "view"):
@@ -89,7 +90,7 @@ def apply_start(request):
             _form_error(form, error)
         else:
             login(request, application.applicant, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "账号已创建，申请草稿已保存。下一步：填写企业信息。")
+            messages.success(request, gettext("账号已创建，申请草稿已保存。下一步：填写企业信息。"))
             return redirect("enterprise:merchants-apply-company")
     return render(request, "merchants/apply_start.html", {"form": form, "steps": _steps(1, 0)})
 
@@ -98,7 +99,7 @@ def apply_start(request):
 
 def _editable_or_status(request, application):
     if application is None:
-        messages.error(request, "未找到入驻申请")
+        messages.error(request, gettext("未找到入驻申请"))
         return redirect("enterprise:home")
     if not application.editable:
         return redirect("enterprise:merchants-apply-status")
@@ -125,7 +126,7 @@ def _step_view(request, *, step: int, form_class, initial_fields: tuple, templat
             _form_error(form, error)
         else:
             if "save_draft" in request.POST:
-                messages.success(request, "草稿已保存，可随时回来继续。")
+                messages.success(request, gettext("草稿已保存，可随时回来继续。"))
                 return redirect(request.path)
             return redirect(next_url)
     return render(request, template, {"form": form, "application": application,
@@ -157,7 +158,7 @@ def apply_licence(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > forms.MAX_UPLOAD:
-            form.add_error("file", f"文件大小为 {upload.size / 1024 / 1024:.1f} MB，超过 5 MB 的上限，请压缩后重新上传")
+            form.add_error("file", gettext("文件大小为 {value:.1f} MB，超过 5 MB 的上限，请压缩后重新上传").format(value=upload.size / 1024 / 1024))
         else:
             try:
                 services.merchant_application_upload_licence(
@@ -166,7 +167,7 @@ def apply_licence(request):
             except DomainError as error:
                 _form_error(form, error)
             else:
-                messages.success(request, "营业执照已上传。")
+                messages.success(request, gettext("营业执照已上传。"))
                 return redirect("enterprise:merchants-apply-submit")
     return render(request, "merchants/apply_licence.html", {"form": form, "application": application,
                                                             "steps": _steps(4, application.step)})
@@ -187,7 +188,7 @@ def apply_submit(request):
             error = exc.message
             application.refresh_from_db()
         else:
-            messages.success(request, "申请已提交，企业认证已通过，请等待平台审核（一般 1 个工作日内）。")
+            messages.success(request, gettext("申请已提交，企业认证已通过，请等待平台审核（一般 1 个工作日内）。"))
             return redirect("enterprise:merchants-apply-status")
     return render(request, "merchants/apply_submit.html", {
         "application": application, "missing": missing_fields(application), "error": error,
@@ -214,7 +215,7 @@ def apply_reopen(request):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("enterprise:merchants-apply-status")
-    messages.success(request, "申请已重新打开，请根据驳回原因修改后再次提交。")
+    messages.success(request, gettext("申请已重新打开，请根据驳回原因修改后再次提交。"))
     return redirect("enterprise:merchants-apply-company")
 
 
@@ -227,7 +228,7 @@ def account_change_withdraw(request, change_id: int):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "申请已撤回。")
+        messages.success(request, gettext("申请已撤回。"))
     return redirect("enterprise:merchants-account")
 
 
@@ -274,9 +275,9 @@ def agreement_send_code(request):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        text = f"验证码已发送至 {request.user.phone_masked}"
+        text = gettext("验证码已发送至 {phone_masked}").format(phone_masked=request.user.phone_masked)
         if sandbox_sms_visible():
-            text += f"（演示沙箱短信：{sms.plain_code}）"
+            text += gettext("（演示沙箱短信：{plain_code}）").format(plain_code=sms.plain_code)
         messages.success(request, text)
     return redirect("enterprise:merchants-agreement")
 
@@ -286,7 +287,7 @@ def agreement_send_code(request):
 def agreement_sign(request):
     form = forms.SignForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请输入短信验证码并勾选同意协议")
+        messages.error(request, gettext("请输入短信验证码并勾选同意协议"))
         return redirect("enterprise:merchants-agreement")
     try:
         signed = services.service_agreement_sign(merchant=request.merchant, actor=request.user,
@@ -295,7 +296,7 @@ def agreement_sign(request):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("enterprise:merchants-agreement")
-    messages.success(request, f"服务协议 {signed.number} 已签署，平台已完成电子签章并为贵司开立账户。")
+    messages.success(request, gettext("服务协议 {number} 已签署，平台已完成电子签章并为贵司开立账户。").format(number=signed.number))
     return redirect("enterprise:merchants-account")
 
 
@@ -337,7 +338,7 @@ def account_change(request):
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, "变更申请已提交，平台审核通过后生效。")
+            messages.success(request, gettext("变更申请已提交，平台审核通过后生效。"))
             return redirect("enterprise:merchants-account")
     return render(request, "merchants/account_change.html", {"form": form, "application": _application(request)})
 
@@ -354,7 +355,7 @@ def account_close(request):
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, "注销申请已提交，平台审核通过后账户将注销。")
+            messages.success(request, gettext("注销申请已提交，平台审核通过后账户将注销。"))
             return redirect("enterprise:merchants-account")
     blockers = close_blockers(request.merchant) if request.merchant.status == Merchant.Status.ACTIVE else []
     return render(request, "merchants/account_close.html", {"form": form, "blockers": blockers})
@@ -374,7 +375,7 @@ def staff(request):
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, "邀请已发送。")
+            messages.success(request, gettext("邀请已发送。"))
             if sandbox_sms_visible():
                 link = reverse("enterprise:merchants-invite", args=[token])
             form = forms.InviteForm()
@@ -394,7 +395,7 @@ def staff_deactivate(request, user_id: int):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "已停用该员工账号。")
+        messages.success(request, gettext("已停用该员工账号。"))
     return redirect("enterprise:merchants-staff")
 
 
@@ -410,7 +411,7 @@ def invite_accept(request, token: str):
             _form_error(form, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "账号已创建，欢迎使用灵工企业端。")
+            messages.success(request, gettext("账号已创建，欢迎使用灵工企业端。"))
             return redirect("enterprise:home")
     return render(request, "merchants/invite_accept.html", {"form": form})
 
@@ -447,5 +448,5 @@ def api_key_revoke(request, key_id: str):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"密钥 {key_id} 已吊销。")
+        messages.success(request, gettext("密钥 {key_id} 已吊销。").format(key_id=key_id))
     return redirect("enterprise:merchants-api-keys")

@@ -20,7 +20,7 @@ from core.exceptions import DomainError
 from payouts.channels import CHANNELS, get_adapter
 from payouts.exceptions import InvalidSignature
 from payouts.models import IncomingTransfer
-from payouts.services import channel_notification_receive, incoming_transfer_receive
+from payouts.services import channel_notifications_receive, incoming_transfer_receive
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +55,10 @@ def payout_notification(request, channel: str):
         return JsonResponse({"code": "NOT_FOUND"}, status=404)
     adapter = get_adapter(channel)
     try:
-        notification = adapter.parse_notification(headers=_headers(request), body=request.body)
+        notifications = adapter.parse_notifications(headers=_headers(request), body=request.body)
     except InvalidSignature as error:
         logger.warning("%s notification refused: %s", channel, error.message)
         return JsonResponse({"code": "FAIL", "message": error.message}, status=401)
-    channel_notification_receive(notification=notification, now=timezone.now())
+    # A batch notice is recorded whole or not at all (the bank resends it).
+    channel_notifications_receive(notifications=notifications, now=timezone.now())
     return HttpResponse(adapter.ack.body, status=adapter.ack.status, content_type=adapter.ack.content_type)

@@ -59,7 +59,7 @@ def load(*, now) -> list[str]:
     return [
         f"资金：{FUNDED} 可用余额 {format_cny(balance)}，专属充值账号 {topup.account_number}（/enterprise/funds/）",
         *other_line,
-        "  运营后台 /ops/payouts/incomingtransfer/?status=UNMATCHED 有 1 笔待认领来账（认领或退回）",
+        "  运营后台 /ops/payouts/incomingtransfer/?status__exact=UNMATCHED 有 1 笔待认领来账（认领或退回）",
         f"  通道沙箱 {sandbox}（银行/支付宝/微信）；模拟企业转账："
         f"curl -X POST {sandbox}/sandbox/topups -d '{{\"virtual_account\":\"{topup.account_number}\",\"amount\":\"5000.00\","
         f"\"payer_name\":\"{FUNDED}\",\"payer_account\":\"{PAYER_ACCOUNT}\"}}'",

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.exceptions import DomainError
 from risk import services
@@ -18,7 +20,7 @@ class ListEntryForm(forms.ModelForm):
             value = data["value"].strip().upper() if data.get("subject") == ListEntry.Subject.USCC else data["value"]
             if ListEntry.objects.filter(list_type=data.get("list_type"), subject=data.get("subject"),
                                         value=value.strip()).exists():
-                raise forms.ValidationError(f"名单中已有“{value}”，如需修改请编辑原记录")
+                raise forms.ValidationError(_("名单中已有“{value}”，如需修改请编辑原记录").format(value=value))
         return data
 
 
@@ -50,12 +52,12 @@ class ListEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="停用所选名单")
+    @admin.action(description=gettext_lazy("停用所选名单"))
     def deactivate(self, request, queryset):
         for entry in queryset.order_by("id"):
             services.list_entry_set_active(entry=entry, active=False, actor=request.user, now=timezone.now())
 
-    @admin.action(description="启用所选名单")
+    @admin.action(description=gettext_lazy("启用所选名单"))
     def activate(self, request, queryset):
         for entry in queryset.order_by("id"):
             services.list_entry_set_active(entry=entry, active=True, actor=request.user, now=timezone.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import ValidationFailed
@@ -47,7 +48,7 @@ class RiskDecision:
         return [asdict(reason) for reason in self.reasons]
 
     def summary(self) -> str:
-        return "；".join(reason.message for reason in self.reasons) or "未发现风险"
+        return "；".join(reason.message for reason in self.reasons) or _("未发现风险")
 
 
 def _entries(list_type: str, subject: str):
@@ -119,15 +120,15 @@ def list_entry_add(*, list_type: str, subject: str, value: str, reason: str, act
     if subject == ListEntry.Subject.USCC:
         value = value.upper()
     if not value:
-        raise ValidationFailed("请填写名单的值")
+        raise ValidationFailed(_("请填写名单的值"))
     if not (reason or "").strip():
-        raise ValidationFailed("请填写列入名单的原因")
+        raise ValidationFailed(_("请填写列入名单的原因"))
     try:
         with transaction.atomic():
             entry = ListEntry.objects.create(list_type=list_type, subject=subject, value=value, reason=reason.strip(),
                                              created_by=actor, created_at=now)
     except IntegrityError:
-        raise ListEntryExists(f"名单中已有“{value}”，如需修改请编辑原记录") from None
+        raise ListEntryExists(_("名单中已有“{value}”，如需修改请编辑原记录").format(value=value)) from None
     audit.record(event="risk.list_entry.added", now=now, actor=actor, subject=entry,
                  after={"list_type": list_type, "subject": subject, "value": value})
     return entry

@@ -26,15 +26,18 @@ def main() -> None:
 
     def fill(match: re.Match) -> str:
         msgid = match.group(1)
-        translated = EN.get(msgid.encode().decode("unicode_escape") if "\\" in msgid else msgid)
+        key = msgid.encode("latin-1", "backslashreplace").decode("unicode_escape") if "\\" in msgid else msgid
+        translated = EN.get(key)
         if not translated:
             missing.append(msgid)
-            return match.group(0)
-        escaped = translated.replace("\\", "\\\\").replace('"', '\\"')
+            return f'msgid "{msgid}"\nmsgstr ""'
+        escaped = translated.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         return f'msgid "{msgid}"\nmsgstr "{escaped}"'
 
-    text = re.sub(r'msgid "(.+)"\nmsgstr ""', fill, text)
-    text = text.replace("#, fuzzy\n", "")
+    # Every msgstr comes from EN (msgmerge's fuzzy guesses for new strings are never kept).
+    text = re.sub(r'msgid "(.+)"\nmsgstr "(.*)"', fill, text)
+    text = re.sub(r"^#, fuzzy\n|^#\| .*\n", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^#, fuzzy, ", "#, ", text, flags=re.MULTILINE)
     PO.write_text(text, encoding="utf-8")
     subprocess.run([sys.executable, "manage.py", "compilemessages", "-l", "en", "-v0"], cwd=ROOT, check=True)
     print(f"{len(missing)} strings untranslated")

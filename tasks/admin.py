@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.exceptions import DomainError
 from core.money import format_cny
@@ -24,6 +26,7 @@ from tasks.models import (
     Task,
     TaskAssignment,
     TaskCategory,
+    TaskInReview,
 )
 
 
@@ -44,11 +47,11 @@ class TaskCategoryAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("code", "name")
 
-    @admin.display(description="最低单价")
+    @admin.display(description=gettext_lazy("最低单价"))
     def min_price(self, obj):
         return format_cny(obj.min_unit_price_fen)
 
-    @admin.display(description="最高单价")
+    @admin.display(description=gettext_lazy("最高单价"))
     def max_price(self, obj):
         return format_cny(obj.max_unit_price_fen)
 
@@ -123,15 +126,18 @@ class TaskAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="单价")
+    def save_model(self, request, obj, form, change):
+        """Nothing is saved from the form: review decisions go through ``review_view`` (services)."""
+
+    @admin.display(description=gettext_lazy("单价"))
     def unit_price(self, obj):
         return f"{format_cny(obj.unit_price_fen)}/{obj.get_pricing_mode_display()}"
 
-    @admin.display(description="预算")
+    @admin.display(description=gettext_lazy("预算"))
     def budget(self, obj):
         return format_cny(obj.budget_fen)
 
-    @admin.action(description="审核通过所选任务（逐个运行规则检查）")
+    @admin.action(description=gettext_lazy("审核通过所选任务（逐个运行规则检查）"))
     def approve_selected(self, request, queryset):
         approved = 0
         for task in queryset.order_by("id"):
@@ -139,9 +145,9 @@ class TaskAdmin(admin.ModelAdmin):
                 services.task_approve(task_id=task.pk, actor=request.user, now=timezone.now())
                 approved += 1
             except DomainError as error:
-                self.message_user(request, f"任务 #{task.pk}：{error.message}", messages.ERROR)
+                self.message_user(request, _("任务 #{pk}：{message}").format(pk=task.pk, message=error.message), messages.ERROR)
         if approved:
-            self.message_user(request, f"已审核通过 {approved} 个任务", messages.SUCCESS)
+            self.message_user(request, _("已审核通过 {approved} 个任务").format(approved=approved), messages.SUCCESS)
 
     def get_urls(self):
         return [path("<int:task_id>/review/", self.admin_site.admin_view(self.review_view),
@@ -154,15 +160,15 @@ class TaskAdmin(admin.ModelAdmin):
         try:
             if decision == "approve":
                 services.task_approve(task_id=task_id, actor=request.user, now=now)
-                done = "已审核通过并发布"
+                done = _("已审核通过并发布")
             elif decision == "reject":
                 services.task_reject(task_id=task_id, actor=request.user, reason=reason, now=now)
-                done = "已驳回"
+                done = _("已驳回")
             elif decision == "send_back":
                 services.task_send_back(task_id=task_id, actor=request.user, reason=reason, now=now)
-                done = "已退回企业修改"
+                done = _("已退回企业修改")
             else:
-                raise DomainError("请选择审核结果")
+                raise DomainError(_("请选择审核结果"))
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
@@ -174,6 +180,23 @@ class TaskAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "task_obj": task, "history": selectors.task_history(task=task),
                          "review_url": reverse("admin:tasks_task_review", args=[task.pk])}
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(TaskInReview)
+class TaskInReviewAdmin(TaskAdmin):
+    """Only what waits for a decision, oldest submission first; opening one shows the same review box."""
+
+    list_filter = ("category", "pricing_mode", "is_remote")
+    inlines = []
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status=Task.Status.SUBMITTED).order_by("submitted_at", "id")
+
+    def get_urls(self):
+        return admin.ModelAdmin.get_urls(self)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return redirect(reverse("admin:tasks_task_change", args=[object_id]))
 
 
 @admin.register(TaskAssignment)
@@ -194,6 +217,9 @@ class TaskAssignmentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def save_model(self, request, obj, form, change):
+        """Nothing is saved from the form: disputes are resolved through ``resolve_view`` (a service)."""
+
     def get_urls(self):
         return [path("<int:assignment_id>/resolve/", self.admin_site.admin_view(self.resolve_view),
                      name="tasks_taskassignment_resolve"), *super().get_urls()]
@@ -203,7 +229,7 @@ class TaskAssignmentAdmin(admin.ModelAdmin):
             decision = request.POST.get("decision")
             try:
                 if decision not in ("worker", "enterprise"):
-                    raise DomainError("请选择支持哪一方")
+                    raise DomainError(_("请选择支持哪一方"))
                 services.assignment_resolve_dispute(
                     assignment_id=assignment_id, actor=request.user, for_worker=decision == "worker",
                     note=request.POST.get("note", ""), quantity=request.POST.get("quantity") or None,
@@ -211,7 +237,7 @@ class TaskAssignmentAdmin(admin.ModelAdmin):
             except DomainError as error:
                 self.message_user(request, error.message, messages.ERROR)
             else:
-                self.message_user(request, "申诉已处理", messages.SUCCESS)
+                self.message_user(request, _("申诉已处理"), messages.SUCCESS)
         return redirect(reverse("admin:tasks_taskassignment_change", args=[assignment_id]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -258,6 +284,6 @@ class PayableWorkAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("status",)
     list_select_related = ("merchant", "task", "member")
 
-    @admin.display(description="金额")
+    @admin.display(description=gettext_lazy("金额"))
     def amount(self, obj):
         return format_cny(obj.amount_fen)

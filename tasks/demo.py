@@ -226,7 +226,7 @@ def load(*, now) -> list[str]:
             services.merchant_category_grant(merchant=merchants[name], category=TaskCategory.objects.get(code=code),
                                              actor=ops, now=now, note="演示：服务协议约定的业务场景")
     lines = ["任务：企业端 /enterprise/tasks/（待审核、分包、待验收、待付款）；灵工人员端 /m/tasks/（附近的任务、我的任务）；"
-             "运营后台 /ops/tasks/task/?status__exact=SUBMITTED（审核队列），申诉在 /ops/tasks/taskassignment/?status__exact=DISPUTED"]
+             "运营后台 /ops/tasks/taskinreview/（审核队列），申诉在 /ops/tasks/taskassignment/?status__exact=DISPUTED"]
     if Task.objects.filter(title__startswith=MARKER).exists():
         return lines
     workers = _demo_workers(list(merchants.values()), now=now)

@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tasks.exceptions import ProofInvalid
 
@@ -18,7 +20,7 @@ MAX_PROOF_FILES = 9
 
 PHOTO_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/heic": "HEIC"}
 FILE_TYPES = {**PHOTO_TYPES, "application/pdf": "PDF",
-              "application/zip": "Office 文档（docx/xlsx）", "text/plain": "文本"}
+              "application/zip": gettext_lazy("Office 文档（docx/xlsx）"), "text/plain": gettext_lazy("文本")}
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -59,10 +61,9 @@ def check_upload(upload, *, kind: str, index: int) -> CheckedUpload:
     name = (getattr(upload, "name", "") or f"第{index}个文件").rsplit("/", 1)[-1][:120]
     size = getattr(upload, "size", None) or 0
     if size <= 0:
-        raise ProofInvalid(f"文件“{name}”是空的，请重新选择", extra={"file": name})
+        raise ProofInvalid(_("文件“{kind}”是空的，请重新选择").format(kind=name), extra={"file": name})
     if size > MAX_PROOF_BYTES:
-        raise ProofInvalid(f"文件“{name}”有 {size / 1024 / 1024:.1f} MB，超过 {MAX_PROOF_BYTES // 1024 // 1024} MB 上限，"
-                           "请压缩后再上传", extra={"file": name, "size": size, "max": MAX_PROOF_BYTES})
+        raise ProofInvalid(_("文件“{kind}”有 {value:.1f} MB，超过 {value2} MB 上限，请压缩后再上传").format(kind=name, value=size / 1024 / 1024, value2=MAX_PROOF_BYTES // 1024 // 1024), extra={"file": name, "size": size, "max": MAX_PROOF_BYTES})
     digest = hashlib.sha256()
     head = b""
     upload.seek(0)
@@ -74,7 +75,7 @@ def check_upload(upload, *, kind: str, index: int) -> CheckedUpload:
     content_type = sniff_content_type(head)
     allowed = PHOTO_TYPES if kind == "PHOTO" else FILE_TYPES
     if content_type not in allowed:
-        raise ProofInvalid(f"文件“{name}”不是可接受的{'照片' if kind == 'PHOTO' else '文件'}格式（可接受：{'、'.join(dict.fromkeys(allowed.values()))}）",
+        raise ProofInvalid(_("文件“{kind}”不是可接受的{value}格式（可接受：{value2}）").format(kind=name, value=_('照片') if kind == 'PHOTO' else _('文件'), value2='、'.join(dict.fromkeys(str(label) for label in allowed.values()))),
                            extra={"file": name, "kind": kind})
     return CheckedUpload(upload=upload, kind=kind, content_type=content_type, size=size, sha256=digest.hexdigest(),
                          original_name=name)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
@@ -30,7 +31,7 @@ class YuanField(forms.CharField):
         if value in self.empty_values:
             return None
         try:
-            return parse_yuan(value, allow_zero=self.allow_zero, field=str(self.label or "金额"))
+            return parse_yuan(value, allow_zero=self.allow_zero, field=str(self.label or gettext("金额")))
         except DomainError as error:
             raise forms.ValidationError(error.message) from None
 

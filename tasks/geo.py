@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 EARTH_RADIUS_M = 6_371_008.8
 
 # City centres (approximate, for ordering by distance when the worker types a city instead of sharing a location).
@@ -62,12 +64,12 @@ def parse_coordinate(value, *, kind: str) -> Decimal:
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, TypeError):
-        raise ValueError(f"{label}“{value}”不是数字") from None
+        raise ValueError(_("{label}“{value}”不是数字").format(label=label, value=value)) from None
     if not number.is_finite():
-        raise ValueError(f"{label}“{value}”不是数字")
+        raise ValueError(_("{label}“{value}”不是数字").format(label=label, value=value))
     limit = 90 if kind == "lat" else 180
     if not -limit <= number <= limit:
-        raise ValueError(f"{label}必须在 -{limit} 到 {limit} 之间，收到 {value}")
+        raise ValueError(_("{label}必须在 -{limit} 到 {limit} 之间，收到 {value}").format(label=label, limit=limit, value=value))
     return number.quantize(Decimal("0.000001"))
 
 
@@ -94,5 +96,5 @@ def format_distance(metres: int | None) -> str:
     if metres is None:
         return ""
     if metres < 1000:
-        return f"{metres} 米"
-    return f"{metres / 1000:.1f} 公里"
+        return _("{metres} 米").format(metres=metres)
+    return _("{km:.1f} 公里").format(km=metres / 1000)

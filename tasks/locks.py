@@ -7,6 +7,7 @@ the task row first, so the headcount and the budget are counted by one transacti
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tasks.exceptions import AssignmentNotFound, TaskNotFound
 from tasks.models import Task, TaskAssignment
@@ -20,13 +21,14 @@ def _require_transaction() -> None:
 def task_for_update(*, task_id: int, merchant=None) -> Task:
     """The task row, locked. With ``merchant`` another tenant's task is "not found"."""
     _require_transaction()
-    queryset = Task.objects.select_for_update(no_key=True).select_related("category")
+    # of=("self",): the task row only; locking the joined category would serialise every task of that category.
+    queryset = Task.objects.select_for_update(no_key=True, of=("self",)).select_related("category")
     if merchant is not None:
         queryset = queryset.filter(merchant_id=getattr(merchant, "pk", merchant))
     try:
         return queryset.get(pk=task_id)
     except (Task.DoesNotExist, ValueError, TypeError):
-        raise TaskNotFound("未找到该任务") from None
+        raise TaskNotFound(_("未找到该任务")) from None
 
 
 def assignment_for_update(*, assignment_id: int, merchant=None, member=None) -> tuple[Task, TaskAssignment]:
@@ -40,14 +42,16 @@ def assignment_for_update(*, assignment_id: int, merchant=None, member=None) -> 
     try:
         task_id = lookup.values_list("task_id", flat=True).get()
     except (TaskAssignment.DoesNotExist, ValueError, TypeError):
-        raise AssignmentNotFound("未找到该任务接取记录") from None
+        raise AssignmentNotFound(_("未找到该任务接取记录")) from None
     task = task_for_update(task_id=task_id)
-    assignment = TaskAssignment.objects.select_for_update(no_key=True).select_related("member").get(pk=assignment_id)
+    # of=("self",): lock the assignment only, never the joined member row (the members app locks those).
+    assignment = (TaskAssignment.objects.select_for_update(no_key=True, of=("self",)).select_related("member")
+                  .get(pk=assignment_id))
     return task, assignment
 
 
 def member_assignment_for_update(*, assignment_id: int, member) -> tuple[Task, TaskAssignment]:
     """The worker's own assignment (and its task), locked. Anybody else's is "not found"."""
     if member is None or getattr(member, "pk", None) is None:
-        raise AssignmentNotFound("未找到该任务接取记录")
+        raise AssignmentNotFound(_("未找到该任务接取记录"))
     return assignment_for_update(assignment_id=assignment_id, member=member)

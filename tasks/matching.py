@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from members.models import Member, MemberMerchant
 from tasks import geo, selectors
@@ -33,9 +34,9 @@ class Match:
 
 def _rating_points(avg: Decimal | None, count: int, who: str) -> tuple[int, str]:
     if avg is None:
-        return 10, f"{who}暂无评价 +10"
+        return 10, _("{who}暂无评价 +10").format(who=who)
     points = int((avg / 5 * 20).quantize(Decimal(1)))
-    return points, f"{who}评分 {avg}★（{count} 条）+{points}"
+    return points, _("{who}评分 {avg}★（{count} 条）+{points}").format(who=who, avg=avg, count=count, points=points)
 
 
 def score(*, task: Task, skills: list[str], location: tuple | None, rating: tuple[Decimal | None, int],
@@ -45,27 +46,27 @@ def score(*, task: Task, skills: list[str], location: tuple | None, rating: tupl
     if wanted:
         common = [s for s in wanted if s in set(skills)]
         skill_points = 40 * len(common) // len(wanted)
-        reasons.append(f"技能匹配 {len(common)}/{len(wanted)}"
+        reasons.append(_("技能匹配 {n_common}/{n_wanted}").format(n_common=len(common), n_wanted=len(wanted))
                        + (f"（{'、'.join(common)}）" if common else "") + f" +{skill_points}")
     else:
         skill_points = 20
-        reasons.append("任务无特定技能要求 +20")
+        reasons.append(_("任务无特定技能要求 +20"))
     distance = None
     if task.is_remote:
         distance_points = 20
-        reasons.append("远程任务 +20")
+        reasons.append(_("远程任务 +20"))
     elif location is None:
         distance_points = 10
-        reasons.append("位置未知 +10")
+        reasons.append(_("位置未知 +10"))
     else:
         distance = geo.distance_m(location[0], location[1], task.latitude, task.longitude)
         beyond = max(0, distance - task.radius_m)
         distance_points = max(0, 30 * (FALL_OFF_M - beyond) // FALL_OFF_M)
-        reasons.append(f"距离 {geo.format_distance(distance)} +{distance_points}")
+        reasons.append(_("距离 {value} +{distance_points}").format(value=geo.format_distance(distance), distance_points=distance_points))
     rating_points, rating_reason = _rating_points(rating[0], rating[1], rating_of)
     reasons.append(rating_reason)
     history_points = min(accepted_with_merchant, 5) * 2
-    reasons.append(f"在该企业已完成 {accepted_with_merchant} 次 +{history_points}")
+    reasons.append(_("在该企业已完成 {accepted_with_merchant} 次 +{history_points}").format(accepted_with_merchant=accepted_with_merchant, history_points=history_points))
     total = skill_points + distance_points + rating_points + history_points
     return Match(score=total, reasons=reasons, task=task, distance_m=distance)
 
@@ -91,11 +92,12 @@ def recommend_workers(*, merchant, task_id: int, limit: int = 20) -> list[Match]
     history = dict(TaskAssignment.objects.for_tenant(merchant).filter(
         member_id__in=member_ids, status=TaskAssignment.Status.ACCEPTED).values_list("member_id")
         .annotate(n=Count("id")).order_by())
+    ratings = selectors.worker_ratings(member_ids=member_ids)
     matches = []
     for member_id in member_ids:
         profile = profiles.get(member_id)
         match = score(task=task, skills=profile.skills if profile else [], location=_profile_location(profile),
-                      rating=selectors.worker_rating(member=member_id), rating_of="人员",
+                      rating=ratings.get(member_id, (None, 0)), rating_of=_("人员"),
                       accepted_with_merchant=history.get(member_id, 0))
         match.member = members[member_id]
         matches.append(match)
@@ -119,7 +121,7 @@ def recommend_tasks(*, member, origin: tuple | None = None, limit: int = 10) -> 
         if task.merchant_id not in ratings:
             ratings[task.merchant_id] = selectors.merchant_rating(merchant=task.merchant_id)
         match = score(task=task, skills=skills, location=location, rating=ratings[task.merchant_id],
-                      rating_of="企业", accepted_with_merchant=history.get(task.merchant_id, 0))
+                      rating_of=_("企业"), accepted_with_merchant=history.get(task.merchant_id, 0))
         matches.append(match)
     matches.sort(key=lambda m: (-m.score, m.task.pk))
     return matches[:limit]

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import worker_required
@@ -16,7 +17,7 @@ from core.money import parse_yuan
 from members.selectors import member_for_user, worker_eligibility
 from tasks import geo, matching, selectors, services
 from tasks.forms import EvaluationForm, ProfileForm, ProofForm
-from tasks.models import CheckIn, PricingMode, ProofKind, Task, TaskAssignment, TaskCategory
+from tasks.models import CheckIn, PricingMode, Task, TaskAssignment, TaskCategory
 from tasks.portal import _file_response
 
 
@@ -47,12 +48,12 @@ def task_browse(request):
     min_price = request.GET.get("min_price", "").strip()
     if min_price:
         try:
-            min_price_fen = parse_yuan(min_price, field="最低单价")
+            min_price_fen = parse_yuan(min_price, field=_("最低单价"))
         except DomainError as error:
             messages.error(request, error.message)
     origin, origin_kind = _origin(request)
     if request.GET.get("sort") == "near" and origin is None and city:
-        messages.warning(request, f"暂不认识城市“{city}”，已按城市名筛选")
+        messages.warning(request, _("暂不认识城市“{city}”，已按城市名筛选").format(city=city))
     rows = selectors.open_task_list(q=q, category=category, pricing_mode=pricing_mode, min_price_fen=min_price_fen,
                                     city=city, origin=origin, limit=100)
     recommended = [] if (q or category or pricing_mode or min_price_fen) else matching.recommend_tasks(
@@ -78,7 +79,7 @@ def task_detail(request, task_id: int):
     rating = selectors.merchant_rating(merchant=task.merchant_id)
     return render(request, "tasks/m/detail.html", {
         "task": task, "eligibility": eligibility, "mine": mine, "slots_left": max(0, task.headcount - taken),
-        "rating": rating, "proof_labels": [ProofKind(k).label for k in task.proof_kinds],
+        "rating": rating, "proof_labels": task.proof_labels,
         "open": task.status == Task.Status.APPROVED and timezone.now() <= task.deadline_at,
     })
 
@@ -91,10 +92,10 @@ def task_take(request, task_id: int):
         task = selectors.task_for_worker(member=member, task_id=task_id)
         if task.take_mode == Task.TakeMode.CLAIM:
             assignment = services.task_claim(member=member, task_id=task.pk, now=timezone.now())
-            messages.success(request, "接取成功！请按时到场，完成后提交完工证明")
+            messages.success(request, _("接取成功！请按时到场，完成后提交完工证明"))
         else:
             assignment = services.task_apply(member=member, task_id=task.pk, now=timezone.now())
-            messages.success(request, "报名成功，企业录用后会通知您")
+            messages.success(request, _("报名成功，企业录用后会通知您"))
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("m:tasks-detail", task_id=task_id)
@@ -137,8 +138,8 @@ def assignment_action(request, assignment_id: int, action: str):
             record = services.assignment_check_in(
                 member=member, assignment_id=assignment_id, kind="IN" if action == "check-in" else "OUT",
                 latitude=request.POST.get("latitude"), longitude=request.POST.get("longitude"), now=now)
-            done = f"{CheckIn.Kind(record.kind).label}成功" + (
-                f"（距任务地点 {geo.format_distance(record.distance_m)}）" if record.distance_m is not None else "")
+            done = _("{label}成功").format(label=CheckIn.Kind(record.kind).label) + (
+                _("（距任务地点 {value}）").format(value=geo.format_distance(record.distance_m)) if record.distance_m is not None else "")
         elif action == "proof":
             form = ProofForm(request.POST)
             form.is_valid()
@@ -146,24 +147,24 @@ def assignment_action(request, assignment_id: int, action: str):
                 member=member, assignment_id=assignment_id, text=form.cleaned_data.get("text", ""),
                 quantity=form.cleaned_data.get("quantity", ""), photos=request.FILES.getlist("photos"),
                 files=request.FILES.getlist("files"), now=now)
-            done = "完工证明已提交，等待企业验收"
+            done = _("完工证明已提交，等待企业验收")
         elif action == "dispute":
             services.assignment_dispute(member=member, assignment_id=assignment_id,
                                         reason=request.POST.get("reason", ""), now=now)
-            done = "申诉已提交，平台运营会尽快处理"
+            done = _("申诉已提交，平台运营会尽快处理")
         elif action in ("accept-invitation", "decline-invitation"):
             services.assignment_respond_invitation(member=member, assignment_id=assignment_id,
                                                    accept=action == "accept-invitation", now=now)
-            done = "已接受邀请" if action == "accept-invitation" else "已谢绝邀请"
+            done = _("已接受邀请") if action == "accept-invitation" else _("已谢绝邀请")
         elif action == "withdraw":
             services.assignment_withdraw(member=member, assignment_id=assignment_id, now=now)
-            done = "已放弃该任务"
+            done = _("已放弃该任务")
         elif action == "evaluate":
             form = EvaluationForm(request.POST)
             stars = form.cleaned_data["stars"] if form.is_valid() else 0
             services.evaluation_of_enterprise_create(member=member, assignment_id=assignment_id, stars=stars,
                                                      comment=request.POST.get("comment", ""), now=now)
-            done = "感谢您的评价"
+            done = _("感谢您的评价")
         else:
             raise Http404
     except DomainError as error:
@@ -199,7 +200,7 @@ def profile(request):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "已保存，我们会据此为您推荐任务")
+            messages.success(request, _("已保存，我们会据此为您推荐任务"))
             return redirect("m:tasks-browse")
     return render(request, "tasks/m/profile.html", {"form": form})
 
@@ -208,6 +209,6 @@ def member_home_cards(request) -> list[dict]:
     member = member_for_user(user=request.user) if request.user.is_authenticated else None
     active = selectors.member_assignment_list(member=member, active_only=True).count() if member else 0
     return [
-        {"label": "找任务", "note": "附近的任务、按技能推荐", "url": "/m/tasks/"},
-        {"label": "我的任务", "note": f"进行中 {active} 个", "url": "/m/tasks/mine/"},
+        {"label": _("找任务"), "note": _("附近的任务、按技能推荐"), "url": "/m/tasks/"},
+        {"label": _("我的任务"), "note": _("进行中 {active} 个").format(active=active), "url": "/m/tasks/mine/"},
     ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -163,6 +164,15 @@ class Task(FSMModelMixin, TenantOwnedModel):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
+
+    @property
+    def proof_labels(self) -> list[str]:
+        return [ProofKind(kind).label for kind in self.proof_kinds if kind in ProofKind.values]
+
+    @property
+    def unit_label(self) -> str:
+        """What one unit of pay is: 件, 小时, 次 (a fixed-price task is paid once)."""
+        return {PricingMode.PIECE: gettext("件"), PricingMode.HOUR: gettext("小时")}.get(self.pricing_mode, gettext("次"))
 
     @transition(field=status, source=[Status.DRAFT, Status.RETURNED], target=Status.SUBMITTED)
     def submit(self, *, at) -> None:
@@ -394,7 +404,8 @@ class Evaluation(TenantOwnedModel):
     stars = models.PositiveSmallIntegerField(_("星级"))
     comment = models.CharField(_("评语"), max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name=_("评价人"))
+                                   null=True, blank=True, verbose_name=_("评价人"),
+                                   help_text=_("空：由合作方接口（API 密钥）提交，见审计记录"))
     at = models.DateTimeField(_("评价时间"))
 
     class Meta:
@@ -465,3 +476,12 @@ class PayableWork(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"应付 #{self.pk} {self.amount_fen} 分"
+
+
+class TaskInReview(Task):
+    """The operations review queue (待审核任务): submitted tasks, oldest first. A proxy: no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("待审核任务")
+        verbose_name_plural = _("待审核任务（审核队列）")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import can, enterprise_required
+from core.charts import bar_chart_from_pairs, totals_by_month
 from core.exceptions import DomainError
 from core.money import format_cny
 from tasks import matching, selectors, services
@@ -27,7 +30,7 @@ def _task_or_404(request, task_id):
     try:
         return selectors.task_get(merchant=request.merchant, task_id=task_id)
     except DomainError:
-        raise Http404("未找到该任务") from None
+        raise Http404(gettext("未找到该任务")) from None
 
 
 @enterprise_required("view")
@@ -35,9 +38,13 @@ def task_list(request):
     status = request.GET.get("status", "")
     q = request.GET.get("q", "").strip()
     tasks = selectors.task_list(merchant=request.merchant, status=status or None, q=q)[:200]
+    # every task of the enterprise, whatever the filter: the chart compares statuses
+    counts = dict(Task.objects.for_tenant(request.merchant).values_list("status").annotate(n=Count("id")).order_by())
+    status_chart = bar_chart_from_pairs([(label, counts[value]) for value, label in Task.Status.choices if counts.get(value)],
+                                        money=False)
     return render(request, "tasks/enterprise/list.html", {
         "tasks": tasks, "statuses": Task.Status.choices, "status": status, "q": q,
-        "can_manage": can(request.user, "manage_tasks"),
+        "can_manage": can(request.user, "manage_tasks"), "status_chart": status_chart,
     })
 
 
@@ -52,11 +59,11 @@ def task_edit(request, task_id: int | None = None):
         try:
             if task is None:
                 task = services.task_create(merchant=request.merchant, data=form.to_data(), actor=request.user, now=now)
-                messages.success(request, "任务草稿已保存。检查无误后请“提交审核”。")
+                messages.success(request, gettext("任务草稿已保存。检查无误后请“提交审核”。"))
             else:
                 services.task_update(merchant=request.merchant, task_id=task.pk, data=form.to_data(),
                                      actor=request.user, now=now)
-                messages.success(request, "任务已修改")
+                messages.success(request, gettext("任务已修改"))
         except DomainError as error:
             field = error.extra.get("form_field") or error.extra.get("field")
             field = {"unit_price": "unit_price", "budget": "budget"}.get(field, field)
@@ -64,7 +71,7 @@ def task_edit(request, task_id: int | None = None):
         else:
             return redirect("enterprise:tasks-detail", task_id=task.pk)
     if not categories:
-        messages.warning(request, "贵企业尚未开通任何业务场景，请联系平台运营开通后再发布任务。")
+        messages.warning(request, gettext("贵企业尚未开通任何业务场景，请联系平台运营开通后再发布任务。"))
     return render(request, "tasks/enterprise/edit.html", {"form": form, "task": task})
 
 
@@ -81,12 +88,12 @@ def task_detail(request, task_id: int):
 
 
 TASK_ACTIONS = {
-    "submit": (services.task_submit, "已提交平台审核，审核结果会在这里显示"),
-    "withdraw": (services.task_withdraw, "已撤回审核，任务回到草稿"),
-    "reopen": (services.task_reopen_for_change, "任务已转回草稿：修改后请重新提交审核（已接取的人员不受影响）"),
-    "close": (services.task_close, "已停止接取，未处理的报名已谢绝"),
-    "complete": (services.task_complete, "任务已完成"),
-    "cancel": (services.task_cancel, "任务已取消"),
+    "submit": (services.task_submit, gettext_lazy("已提交平台审核，审核结果会在这里显示")),
+    "withdraw": (services.task_withdraw, gettext_lazy("已撤回审核，任务回到草稿")),
+    "reopen": (services.task_reopen_for_change, gettext_lazy("任务已转回草稿：修改后请重新提交审核（已接取的人员不受影响）")),
+    "close": (services.task_close, gettext_lazy("已停止接取，未处理的报名已谢绝")),
+    "complete": (services.task_complete, gettext_lazy("任务已完成")),
+    "cancel": (services.task_cancel, gettext_lazy("任务已取消")),
 }
 
 
@@ -130,26 +137,26 @@ def assignment_action(request, assignment_id: int, action: str):
     try:
         if action == "approve":
             services.assignment_approve(merchant=merchant, assignment_id=assignment_id, actor=actor, now=now)
-            done = "已录用"
+            done = gettext("已录用")
         elif action == "decline":
             services.assignment_decline(merchant=merchant, assignment_id=assignment_id, actor=actor, now=now)
-            done = "已谢绝"
+            done = gettext("已谢绝")
         elif action == "accept":
             form = AcceptForm(request.POST)
             quantity = form.cleaned_data.get("quantity") if form.is_valid() else None
             payable = services.assignment_accept(merchant=merchant, assignment_id=assignment_id, actor=actor,
                                                  now=now, quantity=quantity)
-            done = f"验收通过，应付 {format_cny(payable.amount_fen)} 已进入“待付款”"
+            done = gettext("验收通过，应付 {amount_fen} 已进入“待付款”").format(amount_fen=format_cny(payable.amount_fen))
         elif action == "reject":
             services.assignment_reject(merchant=merchant, assignment_id=assignment_id, actor=actor,
                                        reason=request.POST.get("reason", ""), now=now)
-            done = "已退回，灵工人员会看到原因"
+            done = gettext("已退回，灵工人员会看到原因")
         elif action == "evaluate":
             form = EvaluationForm(request.POST)
             stars = form.cleaned_data["stars"] if form.is_valid() else 0
             services.evaluation_of_worker_create(merchant=merchant, assignment_id=assignment_id, actor=actor,
                                                  stars=stars, comment=request.POST.get("comment", ""), now=now)
-            done = "评价已提交"
+            done = gettext("评价已提交")
         else:
             raise Http404
     except DomainError as error:
@@ -175,7 +182,7 @@ def task_match(request, task_id: int):
         except DomainError as error:
             _flash_error(request, error)
         else:
-            messages.success(request, f"已邀请 {len(created)} 位灵工人员，他们会在“我的任务”中看到邀请")
+            messages.success(request, gettext("已邀请 {n_created} 位灵工人员，他们会在“我的任务”中看到邀请").format(n_created=len(created)))
             return redirect("enterprise:tasks-detail", task_id=task.pk)
     return render(request, "tasks/enterprise/match.html", {"task": task, "matches": matches})
 
@@ -199,7 +206,7 @@ def task_split(request, task_id: int):
             try:
                 parts.append(PartData(member_id=int(member_id), title=title, quantity=Decimal(quantity)))
             except (ValueError, InvalidOperation):
-                problem = problem or f"第 {len(rows)} 行：请选择人员并填写数字数量"
+                problem = problem or gettext("第 {n_rows} 行：请选择人员并填写数字数量").format(n_rows=len(rows))
         if problem:
             messages.error(request, problem)
         else:
@@ -209,7 +216,7 @@ def task_split(request, task_id: int):
             except DomainError as error:
                 _flash_error(request, error)
             else:
-                messages.success(request, f"已分成 {len(created)} 个分包并分配给对应人员")
+                messages.success(request, gettext("已分成 {n_created} 个分包并分配给对应人员").format(n_created=len(created)))
                 return redirect("enterprise:tasks-detail", task_id=task.pk)
     return render(request, "tasks/enterprise/split.html", {"task": task, "candidates": candidates, "rows": rows})
 
@@ -219,8 +226,11 @@ def payable_list(request):
     status = request.GET.get("status", PayableWork.Status.READY)
     items = selectors.payable_work_list(merchant=request.merchant, status=status or None)[:500]
     total = sum(item.amount_fen for item in items)
+    month_chart = bar_chart_from_pairs(totals_by_month(items, when=lambda item: item.accepted_at,
+                                                       amount=lambda item: item.amount_fen))
     return render(request, "tasks/enterprise/payables.html", {
         "items": items, "total": format_cny(total), "status": status, "statuses": PayableWork.Status.choices,
+        "month_chart": month_chart,
     })
 
 
@@ -252,9 +262,9 @@ def enterprise_home_cards(request) -> list[dict]:
     summary = selectors.task_summary(merchant=merchant)
     counts = summary["counts"]
     return [
-        {"label": "进行中的任务", "value": counts.get(Task.Status.APPROVED, 0),
-         "note": f"待审核 {counts.get(Task.Status.SUBMITTED, 0)} · 草稿 {counts.get(Task.Status.DRAFT, 0)}"},
-        {"label": "待验收", "value": summary["waiting_acceptance"], "note": "灵工人员已提交完工证明"},
-        {"label": "待付款（已验收）", "value": format_cny(summary["ready_fen"]), "note": "可在付款中选择"},
+        {"label": gettext("进行中的任务"), "value": counts.get(Task.Status.APPROVED, 0),
+         "note": gettext("待审核 {value} · 草稿 {value2}").format(value=counts.get(Task.Status.SUBMITTED, 0), value2=counts.get(Task.Status.DRAFT, 0))},
+        {"label": gettext("待验收"), "value": summary["waiting_acceptance"], "note": gettext("灵工人员已提交完工证明")},
+        {"label": gettext("待付款（已验收）"), "value": format_cny(summary["ready_fen"]), "note": gettext("可在付款中选择")},
     ]
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.utils.translation import gettext as _
+
 from core.money import format_cny
 from merchants.selectors import merchant_configuration
 from tasks.exceptions import BannedWordFound, BudgetNotCovered, CategoryNotApproved, PriceOutOfBounds
@@ -32,9 +34,9 @@ def check_category(*, merchant, category: TaskCategory) -> None:
     """Raises CategoryNotApproved unless the enterprise is approved for this (active) category."""
     if category.is_active and MerchantCategory.objects.for_tenant(merchant).filter(category=category).exists():
         return
-    allowed = "、".join(c.name for c in approved_categories(merchant=merchant)) or "（无）"
+    allowed = "、".join(c.name for c in approved_categories(merchant=merchant)) or _("（无）")
     raise CategoryNotApproved(
-        f"贵企业未获准发布“{category.name}”类任务。已批准的业务场景：{allowed}。如需开通新的业务场景，请联系平台运营。",
+        _("贵企业未获准发布“{kind}”类任务。已批准的业务场景：{allowed}。如需开通新的业务场景，请联系平台运营。").format(kind=category.name, allowed=allowed),
         extra={"field": "category", "category": category.code},
     )
 
@@ -42,8 +44,7 @@ def check_category(*, merchant, category: TaskCategory) -> None:
 def check_price(*, category: TaskCategory, unit_price_fen: int) -> None:
     if not category.min_unit_price_fen <= unit_price_fen <= category.max_unit_price_fen:
         raise PriceOutOfBounds(
-            f"单价 {format_cny(unit_price_fen)} 超出“{category.name}”类目的合理范围 "
-            f"{format_cny(category.min_unit_price_fen)}–{format_cny(category.max_unit_price_fen)}，请核对单价",
+            _("单价 {unit_price_fen} 超出“{kind}”类目的合理范围 {min_unit_price_fen}–{max_unit_price_fen}，请核对单价").format(unit_price_fen=format_cny(unit_price_fen), kind=category.name, min_unit_price_fen=format_cny(category.min_unit_price_fen), max_unit_price_fen=format_cny(category.max_unit_price_fen)),
             extra={"field": "unit_price", "min_fen": category.min_unit_price_fen,
                    "max_fen": category.max_unit_price_fen},
         )
@@ -53,7 +54,7 @@ def check_banned_words(*, texts: list[str]) -> None:
     text = "\n".join(texts)
     found = [word for word in BannedWord.objects.order_by("word", "id").values_list("word", flat=True) if word in text]
     if found:
-        raise BannedWordFound(f"任务内容含有违禁词：{'、'.join(found)}。请修改标题、说明或技能后再提交",
+        raise BannedWordFound(_("任务内容含有违禁词：{value}。请修改标题、说明或技能后再提交").format(value='、'.join(found)),
                               extra={"field": "description", "words": found})
 
 
@@ -68,15 +69,17 @@ def check_budget_cover(*, merchant, budget_fen: int, available_fen_of: Available
     available = (available_fen_of or ledger_available_fen)(merchant=merchant)
     if available < budget_fen:
         raise BudgetNotCovered(
-            f"任务预算 {format_cny(budget_fen)} 超过企业可用余额 {format_cny(available)}；"
-            f"请先充值至少 {format_cny(budget_fen - available)}，或降低预算后再提交",
+            _("任务预算 {budget_fen} 超过企业可用余额 {available}；请先充值至少 {value}，或降低预算后再提交").format(budget_fen=format_cny(budget_fen), available=format_cny(available), value=format_cny(budget_fen - available)),
             extra={"field": "budget", "budget_fen": budget_fen, "available_fen": available},
         )
     return f"可用余额 {format_cny(available)} 覆盖预算 {format_cny(budget_fen)}"
 
 
 def run_review_rules(task: Task, *, available_fen_of: AvailableFenOf | None = None) -> list[dict]:
-    """Run every rule; raise the first failure, or return the findings (all passed)."""
+    """Run every rule; raise the first failure, or return the findings (all passed).
+
+    The findings are a record kept on the task and in the audit trail, so they stay in Chinese (the source language)
+    whoever submits; the failures are raised in the reader's language."""
     findings = []
     check_category(merchant=task.merchant, category=task.category)
     findings.append({"rule": "category", "ok": True, "message": f"业务场景“{task.category.name}”已批准"})

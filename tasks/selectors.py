@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from core.models import AuditRecord
 from tasks import geo
@@ -45,7 +46,7 @@ def task_get(*, merchant, task_id: int) -> Task:
     try:
         return Task.objects.for_tenant(merchant).select_related("category", "created_by", "reviewed_by").get(pk=task_id)
     except (Task.DoesNotExist, ValueError, TypeError):
-        raise TaskNotFound("未找到该任务") from None
+        raise TaskNotFound(_("未找到该任务")) from None
 
 
 def assignment_list(*, merchant, task_id: int | None = None, status: str | None = None) -> QuerySet[TaskAssignment]:
@@ -62,7 +63,7 @@ def assignment_get(*, merchant, assignment_id: int) -> TaskAssignment:
         return (TaskAssignment.objects.for_tenant(merchant).select_related("member", "task", "task__category")
                 .get(pk=assignment_id))
     except (TaskAssignment.DoesNotExist, ValueError, TypeError):
-        raise AssignmentNotFound("未找到该任务接取记录") from None
+        raise AssignmentNotFound(_("未找到该任务接取记录")) from None
 
 
 def approved_category_list(*, merchant) -> list[TaskCategory]:
@@ -92,7 +93,7 @@ def payable_work_get(*, merchant, payable_id: int) -> PayableWork:
     except (PayableWork.DoesNotExist, ValueError, TypeError):
         from tasks.exceptions import PayableNotFound
 
-        raise PayableNotFound("未找到该待付款工作") from None
+        raise PayableNotFound(_("未找到该待付款工作")) from None
 
 
 def payable_work_total_fen(*, merchant, status: str = PayableWork.Status.READY) -> int:
@@ -103,7 +104,7 @@ def proof_file_get(*, merchant, file_id: int) -> ProofFile:
     try:
         return ProofFile.objects.for_tenant(merchant).get(pk=file_id)
     except (ProofFile.DoesNotExist, ValueError, TypeError):
-        raise ProofFileNotFound("未找到该文件") from None
+        raise ProofFileNotFound(_("未找到该文件")) from None
 
 
 def task_summary(*, merchant) -> dict:
@@ -173,7 +174,7 @@ def task_for_worker(*, member, task_id: int) -> Task:
     task = (Task.objects.filter(visible, pk=task_id).select_related("category", "merchant").distinct()
             .order_by("id").first()) if str(task_id).isdigit() else None
     if task is None:
-        raise TaskNotFound("未找到该任务，或任务已下架")
+        raise TaskNotFound(_("未找到该任务，或任务已下架"))
     return task
 
 
@@ -188,12 +189,12 @@ def member_assignment_list(*, member, active_only: bool = False) -> QuerySet[Tas
 
 def member_assignment_get(*, member, assignment_id: int) -> TaskAssignment:
     if member is None:
-        raise AssignmentNotFound("未找到该任务接取记录")
+        raise AssignmentNotFound(_("未找到该任务接取记录"))
     try:
         return (TaskAssignment.objects.filter(member=member).select_related("task", "task__merchant", "task__category")
                 .get(pk=assignment_id))
     except (TaskAssignment.DoesNotExist, ValueError, TypeError):
-        raise AssignmentNotFound("未找到该任务接取记录") from None
+        raise AssignmentNotFound(_("未找到该任务接取记录")) from None
 
 
 def member_assignment_on_task(*, member, task: Task) -> TaskAssignment | None:
@@ -205,11 +206,11 @@ def member_assignment_on_task(*, member, task: Task) -> TaskAssignment | None:
 
 def member_proof_file_get(*, member, file_id: int) -> ProofFile:
     if member is None:
-        raise ProofFileNotFound("未找到该文件")
+        raise ProofFileNotFound(_("未找到该文件"))
     try:
         return ProofFile.objects.get(pk=file_id, assignment__member=member)
     except (ProofFile.DoesNotExist, ValueError, TypeError):
-        raise ProofFileNotFound("未找到该文件") from None
+        raise ProofFileNotFound(_("未找到该文件")) from None
 
 
 def worker_profile_of(*, member) -> WorkerProfile | None:
@@ -225,6 +226,13 @@ def worker_rating(*, member) -> tuple[Decimal | None, int]:
     row = Evaluation.objects.filter(member=member, direction=Evaluation.Direction.OF_WORKER).aggregate(
         avg=Avg("stars"), n=Count("id"))
     return (Decimal(str(row["avg"])).quantize(Decimal("0.1")) if row["avg"] is not None else None), row["n"]
+
+
+def worker_ratings(*, member_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
+    """``worker_rating`` for many workers in one query: {member_id: (average stars, count)} for those rated."""
+    rows = (Evaluation.objects.filter(member_id__in=member_ids, direction=Evaluation.Direction.OF_WORKER)
+            .values("member_id").annotate(avg=Avg("stars"), n=Count("id")).order_by("member_id"))
+    return {row["member_id"]: (Decimal(str(row["avg"])).quantize(Decimal("0.1")), row["n"]) for row in rows}
 
 
 def merchant_rating(*, merchant) -> tuple[Decimal | None, int]:

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 from tasks import mobile, portal
 from tasks.api import urls as api_urls
@@ -32,8 +33,8 @@ member_urlpatterns = [
 
 api_urlpatterns = api_urls.urlpatterns
 
-enterprise_nav = [(30, "任务", "enterprise:tasks-list"), (35, "待付款工作", "enterprise:tasks-payables")]
-member_nav = [(20, "找任务", "m:tasks-browse"), (25, "我的任务", "m:tasks-mine")]
+enterprise_nav = [(30, _("任务"), "enterprise:tasks-list"), (35, _("待付款工作"), "enterprise:tasks-payables")]
+member_nav = [(20, _("找任务"), "m:tasks-browse"), (25, _("我的任务"), "m:tasks-mine")]
 
 enterprise_home_cards = portal.enterprise_home_cards
 member_home_cards = mobile.member_home_cards

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 
 from core.exceptions import DomainError
 from core.money import format_yuan, parse_yuan
@@ -47,10 +48,10 @@ class DownloadMixin:
         field.open("rb")
         return FileResponse(field, as_attachment=True, filename=field.name.rsplit("/", 1)[-1])
 
-    @admin.display(description="文件")
+    @admin.display(description=gettext_lazy("文件"))
     def download(self, obj):
         info = self.model._meta.app_label, self.model._meta.model_name
-        return format_html('<a href="{}">下载</a>', reverse(f"admin:{info[0]}_{info[1]}_download", args=[obj.pk]))
+        return format_html(gettext('<a href="{}">下载</a>'), reverse(f"admin:{info[0]}_{info[1]}_download", args=[obj.pk]))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -72,12 +73,12 @@ class TaxRuleSetAdmin(ReadOnlyAdmin):
                        "notes", "created_at")
     fields = readonly_fields
 
-    @admin.display(description="参数（金额单位：分）")
+    @admin.display(description=gettext_lazy("参数（金额单位：分）"))
     def parameters_pretty(self, obj):
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>",
                            json.dumps(obj.parameters, ensure_ascii=False, indent=2))
 
-    @admin.display(description="依据文件")
+    @admin.display(description=gettext_lazy("依据文件"))
     def sources_list(self, obj):
         return format_html("<br>".join("{}" for _ in obj.sources),
                            *[f"{s.get('title', '')} {s.get('url', '')}" for s in obj.sources])
@@ -115,11 +116,11 @@ class TaxAccountAdmin(ReadOnlyAdmin):
     list_display = ("member", "entity_code", "year", "yuan_income", "yuan_iit", "consecutive_months", "last_month")
     list_filter = ("year", "entity_code")
 
-    @admin.display(description="累计收入")
+    @admin.display(description=gettext_lazy("累计收入"))
     def yuan_income(self, obj):
         return format_yuan(obj.income_fen)
 
-    @admin.display(description="累计已预扣个税")
+    @admin.display(description=gettext_lazy("累计已预扣个税"))
     def yuan_iit(self, obj):
         return format_yuan(obj.iit_fen)
 
@@ -133,32 +134,32 @@ class WithholdingAdmin(ReadOnlyAdmin):
     readonly_fields = ("lines_pretty",)
     actions = ["recompute"]
 
-    @admin.action(description="重新计算核对（按记录保存的规则集、设置和此前的记录）")
+    @admin.action(description=gettext_lazy("重新计算核对（按记录保存的规则集、设置和此前的记录）"))
     def recompute(self, request, queryset):
         mismatched = [row.payment_ref for row in queryset.select_related("rule_set", "member").order_by("id")
                       if not services.withholding_matches_recomputation(withholding=row)]
         if mismatched:
-            messages.error(request, f"以下记录重新计算结果不一致，请核查：{', '.join(mismatched)}")
+            messages.error(request, gettext("以下记录重新计算结果不一致，请核查：{value}").format(value=', '.join(mismatched)))
         else:
-            messages.success(request, f"{queryset.count()} 条记录重新计算一致")
+            messages.success(request, gettext("{value} 条记录重新计算一致").format(value=queryset.count()))
 
-    @admin.display(description="税前")
+    @admin.display(description=gettext_lazy("税前"))
     def gross(self, obj):
         return format_yuan(obj.gross_fen)
 
-    @admin.display(description="个税")
+    @admin.display(description=gettext_lazy("个税"))
     def iit(self, obj):
         return format_yuan(obj.iit_fen)
 
-    @admin.display(description="增值税")
+    @admin.display(description=gettext_lazy("增值税"))
     def vat(self, obj):
         return format_yuan(obj.vat_fen)
 
-    @admin.display(description="实发")
+    @admin.display(description=gettext_lazy("实发"))
     def net(self, obj):
         return format_yuan(obj.net_fen)
 
-    @admin.display(description="计算明细")
+    @admin.display(description=gettext_lazy("计算明细"))
     def lines_pretty(self, obj):
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>",
                            json.dumps(obj.lines, ensure_ascii=False, indent=2))
@@ -171,9 +172,9 @@ class TaxReturnInline(admin.TabularInline):
     fields = ("kind", "version", "is_correction", "row_count", "income_fen", "tax_fen", "download", "created_at")
     readonly_fields = fields
 
-    @admin.display(description="文件")
+    @admin.display(description=gettext_lazy("文件"))
     def download(self, obj):
-        return format_html('<a href="{}">下载</a>', reverse("admin:tax_taxreturn_download", args=[obj.pk]))
+        return format_html(gettext('<a href="{}">下载</a>'), reverse("admin:tax_taxreturn_download", args=[obj.pk]))
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -186,7 +187,7 @@ class TaxPeriodAdmin(ReadOnlyAdmin):
     inlines = [TaxReturnInline]
     actions = ["file_periods"]
 
-    @admin.action(description="申报所选所属期（生成扣缴申报与代办申报文件；已申报的不重复申报）")
+    @admin.action(description=gettext_lazy("申报所选所属期（生成扣缴申报与代办申报文件；已申报的不重复申报）"))
     def file_periods(self, request, queryset):
         for period in queryset.order_by("year", "month", "id"):
             try:
@@ -195,7 +196,7 @@ class TaxPeriodAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 messages.error(request, f"{period.label}：{error.message}")
             else:
-                messages.success(request, f"{period.label}：已申报")
+                messages.success(request, gettext("{label}：已申报").format(label=period.label))
 
 
 @admin.register(TaxReturn)
@@ -204,18 +205,18 @@ class TaxReturnAdmin(DownloadMixin, ReadOnlyAdmin):
                     "created_at")
     list_filter = ("kind", "is_correction")
 
-    @admin.display(description="收入合计")
+    @admin.display(description=gettext_lazy("收入合计"))
     def income(self, obj):
         return format_yuan(obj.income_fen)
 
-    @admin.display(description="税额合计")
+    @admin.display(description=gettext_lazy("税额合计"))
     def tax(self, obj):
         return format_yuan(obj.tax_fen)
 
 
 class ReceiptForm(forms.ModelForm):
-    amount_paid = forms.CharField(label="实缴金额（元）")
-    upload = forms.FileField(label="完税凭证文件")
+    amount_paid = forms.CharField(label=gettext_lazy("实缴金额（元）"))
+    upload = forms.FileField(label=gettext_lazy("完税凭证文件"))
 
     class Meta:
         model = TaxReceipt
@@ -223,7 +224,7 @@ class ReceiptForm(forms.ModelForm):
 
     def clean_amount_paid(self):
         try:
-            return parse_yuan(self.cleaned_data["amount_paid"], field="实缴金额")
+            return parse_yuan(self.cleaned_data["amount_paid"], field=gettext("实缴金额"))
         except DomainError as error:
             raise forms.ValidationError(error.message) from None
 
@@ -241,7 +242,7 @@ class TaxReceiptAdmin(DownloadMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="实缴金额")
+    @admin.display(description=gettext_lazy("实缴金额"))
     def amount(self, obj):
         return format_yuan(obj.amount_paid_fen)
 

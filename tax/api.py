@@ -7,6 +7,7 @@ the worker's recorded state (``tax_quote``); without, it previews a new worker's
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -49,13 +50,13 @@ def _member(request, member_id: int) -> Member:
     if getattr(user, "kind", None) == Kind.WORKER:
         member = member_for_user(user=user)
         if member is None or member.pk != member_id:
-            raise NotFound("未找到该灵工人员")
+            raise NotFound(_("未找到该灵工人员"))
         return member
     merchant = _merchant(request)
     if merchant is None:
-        raise PermissionDenied("只有企业（含 API 密钥）或灵工人员本人可以按人员试算")
+        raise PermissionDenied(_("只有企业（含 API 密钥）或灵工人员本人可以按人员试算"))
     if not MemberMerchant.objects.for_tenant(merchant).filter(member_id=member_id).exists():
-        raise NotFound("未找到该灵工人员")
+        raise NotFound(_("未找到该灵工人员"))
     return Member.objects.get(pk=member_id)
 
 

@@ -12,6 +12,7 @@ import segno
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core import audit
 from core.documents import render_pdf
@@ -48,7 +49,7 @@ def tax_statement_issue(*, member, year: int, now, actor=None) -> TaxStatement:
     """Render and keep the year's statement; returns the row (its file is the PDF). Raises StatementNotFound when the
     worker has no income recorded that year."""
     if not member.withholdings.filter(liability_date__year=year).exists():
-        raise StatementNotFound(f"{year}年没有您的收入记录，无法开具收入纳税明细")
+        raise StatementNotFound(gettext("{year}年没有您的收入记录，无法开具收入纳税明细").format(year=year))
     summary = _summary(member=member, year=year)
     code = new_code()
     url = verify_url(code)

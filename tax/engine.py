@@ -15,14 +15,18 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
 from core.money import format_yuan, round_fen
 
 # Routes (计税路径)
 LABOR_PER_PAYMENT = "LABOR_PER_PAYMENT"  # 劳务报酬按次预扣（预扣率表二）, before STA 2025 No. 16
 LABOR_CUMULATIVE = "LABOR_CUMULATIVE"  # 劳务报酬累计预扣法（STA 2025 No. 16）
 BUSINESS = "BUSINESS"  # 个体工商户经营所得：平台不预扣，本人开票、自行申报
-ROUTES = {LABOR_PER_PAYMENT: "劳务报酬（按次预扣）", LABOR_CUMULATIVE: "劳务报酬（累计预扣法）",
-          BUSINESS: "经营所得（个体工商户自行申报）"}
+# Labels stay Chinese here (tax documents and filings are Chinese); gettext_noop only puts them in the catalogue so
+# that pages can show them with gettext() in the reader's language.
+ROUTES = {LABOR_PER_PAYMENT: gettext_noop("劳务报酬（按次预扣）"), LABOR_CUMULATIVE: gettext_noop("劳务报酬（累计预扣法）"),
+          BUSINESS: gettext_noop("经营所得（个体工商户自行申报）")}
 
 # Line kinds, in the order they are shown
 IIT = "IIT"
@@ -31,15 +35,15 @@ URBAN = "URBAN_MAINTENANCE"
 EDUCATION = "EDUCATION"
 LOCAL_EDUCATION = "LOCAL_EDUCATION"
 SURCHARGE_KINDS = (URBAN, EDUCATION, LOCAL_EDUCATION)
-LABELS = {IIT: "个人所得税", VAT: "增值税", URBAN: "城市维护建设税", EDUCATION: "教育费附加",
-          LOCAL_EDUCATION: "地方教育附加"}
+LABELS = {IIT: gettext_noop("个人所得税"), VAT: gettext_noop("增值税"), URBAN: gettext_noop("城市维护建设税"),
+          EDUCATION: gettext_noop("教育费附加"), LOCAL_EDUCATION: gettext_noop("地方教育附加")}
 
 # Open questions of the rule book §8, as settings (defaults documented in docs/tax-engine.md)
 GAP_RESET_COUNT = "RESET_COUNT"  # a gap month resets only the 5,000 × months count (literal reading)
 GAP_RESTART_SEGMENT = "RESTART_SEGMENT"  # a gap restarts 累计收入 and 累计已预扣 too
 BASE_GROSS = "GROSS"
 BASE_VAT_EXCLUSIVE = "VAT_EXCLUSIVE"
-LOCATIONS = {"URBAN": "市区", "COUNTY": "县城、镇", "OTHER": "其他地区"}
+LOCATIONS = {"URBAN": gettext_noop("市区"), "COUNTY": gettext_noop("县城、镇"), "OTHER": gettext_noop("其他地区")}
 
 
 @dataclass(frozen=True)

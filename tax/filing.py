@@ -11,6 +11,7 @@ import datetime as dt
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.documents import sha256_hex
@@ -42,7 +43,7 @@ def tax_period_file(*, year: int, month: int, now, entity_code: str | None = Non
     """
     today = _local_date(now)
     if (year, month) >= (today.year, today.month):
-        raise PeriodNotOver(f"{year}年{month:02d}月尚未结束，月末之后才能申报", extra={"year": year, "month": month})
+        raise PeriodNotOver(_("{year}年{month:02d}月尚未结束，月末之后才能申报").format(year=year, month=month), extra={"year": year, "month": month})
     entity_code = entity_code or selectors.tax_settings().entity_code
     TaxPeriod.objects.get_or_create(entity_code=entity_code, year=year, month=month)
     period = TaxPeriod.objects.select_for_update().get(entity_code=entity_code, year=year, month=month)
@@ -87,15 +88,15 @@ def tax_receipt_record(*, tax_return: TaxReturn, amount_paid_fen: int, paid_on: 
     """
     receipt_number = (receipt_number or "").strip()
     if not receipt_number:
-        raise TaxAmountInvalid("请填写完税凭证号码", extra={"form_field": "receipt_number"})
+        raise TaxAmountInvalid(_("请填写完税凭证号码"), extra={"form_field": "receipt_number"})
     if isinstance(amount_paid_fen, bool) or not isinstance(amount_paid_fen, int) or amount_paid_fen < 0:
-        raise TaxAmountInvalid("实缴金额必须是不小于 0 的整数分", extra={"form_field": "amount_paid_fen"})
+        raise TaxAmountInvalid(_("实缴金额必须是不小于 0 的整数分"), extra={"form_field": "amount_paid_fen"})
     if not content:
-        raise TaxAmountInvalid("请上传完税凭证文件（PDF 或图片）", extra={"form_field": "file"})
+        raise TaxAmountInvalid(_("请上传完税凭证文件（PDF 或图片）"), extra={"form_field": "file"})
     existing = TaxReceipt.objects.filter(tax_return=tax_return, receipt_number=receipt_number).first()
     if existing is not None:
         if existing.amount_paid_fen != amount_paid_fen or existing.sha256 != sha256_hex(content):
-            raise TaxAmountInvalid(f"凭证号码 {receipt_number} 已登记且金额或文件不同，请核对", extra={"form_field": "receipt_number"})
+            raise TaxAmountInvalid(_("凭证号码 {receipt_number} 已登记且金额或文件不同，请核对").format(receipt_number=receipt_number), extra={"form_field": "receipt_number"})
         return existing
     receipt = TaxReceipt(tax_return=tax_return, amount_paid_fen=amount_paid_fen, paid_on=paid_on,
                          receipt_number=receipt_number, sha256=sha256_hex(content), uploaded_by=actor, created_at=now)
@@ -117,10 +118,10 @@ def platform_report_build(*, year: int, quarter: int, now, entity_code: str | No
     on a labour route). Reported: workers who are individual businesses (the platform filed nothing for them).
     """
     if quarter not in (1, 2, 3, 4):
-        raise TaxAmountInvalid("季度必须是 1–4")
+        raise TaxAmountInvalid(_("季度必须是 1–4"))
     today = _local_date(now)
     if (year, quarter) >= (today.year, (today.month - 1) // 3 + 1):
-        raise PeriodNotOver(f"{year}年第{quarter}季度尚未结束，季度终了后才能报送")
+        raise PeriodNotOver(_("{year}年第{quarter}季度尚未结束，季度终了后才能报送").format(year=year, quarter=quarter))
     settings_row = selectors.tax_settings()
     entity_code = entity_code or settings_row.entity_code
     existing = PlatformReport.objects.filter(entity_code=entity_code, year=year, quarter=quarter).first()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
+
 from core.money import format_yuan
 from tax import engine, selectors
 from tax.exceptions import TaxAmountInvalid
@@ -29,15 +31,15 @@ def tax_preview(*, start: dt.date, monthly_fen: list[int], route: str = "AUTO", 
     from tax.services import compute_payment  # services import selectors; keep this module import-light
 
     if route not in ROUTE_CHOICES:
-        raise TaxAmountInvalid(f"计税路径必须是 {', '.join(ROUTE_CHOICES)} 之一", extra={"field": "route"})
+        raise TaxAmountInvalid(_("计税路径必须是 {value} 之一").format(value=', '.join(ROUTE_CHOICES)), extra={"field": "route"})
     if bearer not in ("WORKER", "MERCHANT"):
-        raise TaxAmountInvalid("税费承担方必须是 WORKER 或 MERCHANT", extra={"field": "bearer"})
+        raise TaxAmountInvalid(_("税费承担方必须是 WORKER 或 MERCHANT"), extra={"field": "bearer"})
     if location is not None and location not in engine.LOCATIONS:
-        raise TaxAmountInvalid(f"所在地必须是 {', '.join(engine.LOCATIONS)} 之一", extra={"field": "location"})
+        raise TaxAmountInvalid(_("所在地必须是 {value} 之一").format(value=', '.join(engine.LOCATIONS)), extra={"field": "location"})
     if not monthly_fen or len(monthly_fen) > MAX_MONTHS:
-        raise TaxAmountInvalid(f"请填写 1 到 {MAX_MONTHS} 个月的金额", extra={"field": "monthly"})
+        raise TaxAmountInvalid(_("请填写 1 到 {MAX_MONTHS} 个月的金额").format(MAX_MONTHS=MAX_MONTHS), extra={"field": "monthly"})
     if any(isinstance(a, bool) or not isinstance(a, int) or a <= 0 for a in monthly_fen):
-        raise TaxAmountInvalid("每月金额必须大于 0", extra={"field": "monthly"})
+        raise TaxAmountInvalid(_("每月金额必须大于 0"), extra={"field": "monthly"})
     settings_row = selectors.tax_settings()
     income: dict[int, dict[int, int]] = {}
     withheld: dict[int, dict[int, int]] = {}

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from django.conf import settings as django_settings
 from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
 
 from core.tenancy import get_for_tenant
 from tax import engine
@@ -40,7 +41,7 @@ def rule_set_for(*, on: dt.date) -> TaxRuleSet:
                 .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
                 .order_by("-effective_from", "id").first())
     if rule_set is None:
-        raise NoRuleSet(f"{on.isoformat()} 没有生效的税费规则集，请运营人员在“税费规则集”中补充该期间的规则后再试",
+        raise NoRuleSet(_("{value} 没有生效的税费规则集，请运营人员在“税费规则集”中补充该期间的规则后再试").format(value=on.isoformat()),
                         extra={"date": on.isoformat()})
     return rule_set
 
@@ -160,7 +161,7 @@ def merchant_withholdings(*, merchant, year: int, month: int | None = None) -> l
 
 def withholding_get(*, merchant, payment_ref: str) -> Withholding:
     return get_for_tenant(Withholding.objects.select_related("member", "rule_set"), merchant=merchant,
-                          message=f"未找到付款单 {payment_ref} 的代扣记录", payment_ref=payment_ref,
+                          message=_("未找到付款单 {payment_ref} 的代扣记录").format(payment_ref=payment_ref), payment_ref=payment_ref,
                           kind=Withholding.Kind.PAYMENT)
 
 
@@ -177,7 +178,7 @@ def merchant_receipt_get(*, merchant, receipt_id: int) -> TaxReceipt:
     period_ids = Withholding.objects.for_tenant(merchant).values("period_id")
     receipt = TaxReceipt.objects.filter(pk=receipt_id, tax_return__period_id__in=period_ids).first()
     if receipt is None:
-        raise NotFound("未找到该完税凭证")
+        raise NotFound(_("未找到该完税凭证"))
     return receipt
 
 

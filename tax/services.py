@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from core import audit
 from tax import engine, selectors
@@ -71,19 +72,19 @@ class Quote:
 
 def _validate(*, gross_fen, net_fen, bearer: str) -> None:
     if bearer not in BEARERS:
-        raise TaxAmountInvalid(f"税费承担方必须是 WORKER 或 MERCHANT，收到“{bearer}”", extra={"field": "bearer"})
+        raise TaxAmountInvalid(_("税费承担方必须是 WORKER 或 MERCHANT，收到“{bearer}”").format(bearer=bearer), extra={"field": "bearer"})
     if (gross_fen is None) == (net_fen is None):
-        raise TaxAmountInvalid("请只提供税前金额（gross_fen）或实得金额（net_fen）中的一个", extra={"field": "amount"})
+        raise TaxAmountInvalid(_("请只提供税前金额（gross_fen）或实得金额（net_fen）中的一个"), extra={"field": "amount"})
     if bearer == "MERCHANT" and gross_fen is not None:
-        raise TaxAmountInvalid("企业承担税费时，约定的是灵工人员实得金额：请提供 net_fen，系统会倒算含税金额",
+        raise TaxAmountInvalid(_("企业承担税费时，约定的是灵工人员实得金额：请提供 net_fen，系统会倒算含税金额"),
                                extra={"field": "net_fen"})
     amount = gross_fen if gross_fen is not None else net_fen
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise TaxAmountInvalid("金额必须是整数分", extra={"field": "amount"})
+        raise TaxAmountInvalid(_("金额必须是整数分"), extra={"field": "amount"})
     if amount <= 0:
-        raise TaxAmountInvalid("金额必须大于 0", extra={"field": "amount"})
+        raise TaxAmountInvalid(_("金额必须大于 0"), extra={"field": "amount"})
     if amount > MAX_PAYMENT_FEN:
-        raise TaxAmountInvalid("单笔金额超过 1 亿元，请核对金额", extra={"field": "amount"})
+        raise TaxAmountInvalid(_("单笔金额超过 1 亿元，请核对金额"), extra={"field": "amount"})
 
 
 def compute_payment(*, member, gross_fen: int | None, net_fen: int | None, liability_date: dt.date,
@@ -114,7 +115,7 @@ def notices_for(*, member, liability_date: dt.date, gross_fen: int) -> list[str]
     earned = (Withholding.objects.filter(member=member, liability_date__gte=since, liability_date__lte=liability_date)
               .aggregate(total=Sum("gross_fen"))["total"] or 0)
     if earned + gross_fen > TWELVE_MONTH_REGISTRATION_FEN:
-        return ["该灵工人员连续12个月在本平台取得的收入超过500万元：按税务总局公告2025年第16号，平台应引导其依法办理市场主体登记并自行申报增值税"]
+        return [_("该灵工人员连续12个月在本平台取得的收入超过500万元：按税务总局公告2025年第16号，平台应引导其依法办理市场主体登记并自行申报增值税")]
     return []
 
 
@@ -210,9 +211,9 @@ def tax_withhold(*, member, merchant, payment_ref: str, bearer: str, liability_d
     _validate(gross_fen=gross_fen, net_fen=net_fen, bearer=bearer)
     payment_ref = (payment_ref or "").strip()
     if not payment_ref or len(payment_ref) > 64:
-        raise TaxAmountInvalid("付款单号不能为空，且不超过 64 个字符", extra={"field": "payment_ref"})
+        raise TaxAmountInvalid(_("付款单号不能为空，且不超过 64 个字符"), extra={"field": "payment_ref"})
     if not member.is_verified:
-        raise MemberNotVerified("该灵工人员尚未完成实名认证，不能计算代扣税费；请先完成实名认证",
+        raise MemberNotVerified(_("该灵工人员尚未完成实名认证，不能计算代扣税费；请先完成实名认证"),
                                 extra={"member_id": member.pk})
     existing = _existing(merchant=merchant, payment_ref=payment_ref, member=member, gross_fen=gross_fen,
                          net_fen=net_fen, liability_date=liability_date)
@@ -227,7 +228,7 @@ def tax_withhold(*, member, merchant, payment_ref: str, bearer: str, liability_d
         return existing
     period = period_for_share(entity_code=entity, year=liability_date.year, month=liability_date.month)
     if period.is_locked:
-        raise PeriodLocked(f"{period.label}的税款已申报，所属期已锁定；请以当前月份作为纳税义务发生日重新计算",
+        raise PeriodLocked(_("{label}的税款已申报，所属期已锁定；请以当前月份作为纳税义务发生日重新计算").format(label=period.label),
                            extra={"period": period.label})
     prior = selectors.prior_state(member=member, entity_code=entity, on=liability_date, merchant=merchant)
     rule_set, options, computation = compute_payment(member=member, gross_fen=gross_fen, net_fen=net_fen,
@@ -260,8 +261,7 @@ def _existing(*, merchant, payment_ref, member, gross_fen, net_fen, liability_da
     requested = row.options.get("requested", {})
     if (row.member_id != member.pk or row.liability_date != liability_date
             or requested.get("gross_fen") != gross_fen or requested.get("net_fen") != net_fen):
-        raise PaymentRefConflict(f"付款单 {payment_ref} 已按不同的人员、日期或金额计算过代扣税费；"
-                                 "如需更改，请先冲回原记录，再用新的付款单号计算",
+        raise PaymentRefConflict(_("付款单 {payment_ref} 已按不同的人员、日期或金额计算过代扣税费；如需更改，请先冲回原记录，再用新的付款单号计算").format(payment_ref=payment_ref),
                                  extra={"payment_ref": payment_ref})
     return row
 
@@ -283,8 +283,8 @@ def tax_reverse(*, payment_ref: str, now, merchant=None, actor=None, reason: str
         rows = rows.filter(merchant=merchant)
     candidates = list(rows.order_by("id")[:2])
     if len(candidates) != 1:
-        raise WithholdingNotFound(f"未找到付款单 {payment_ref} 的代扣记录" if not candidates
-                                  else f"付款单号 {payment_ref} 对应多家企业，请指定企业")
+        raise WithholdingNotFound(_("未找到付款单 {payment_ref} 的代扣记录").format(payment_ref=payment_ref) if not candidates
+                                  else _("付款单号 {payment_ref} 对应多家企业，请指定企业").format(payment_ref=payment_ref))
     original = candidates[0]
     account = TaxAccount.objects.select_for_update().get(pk=original.account_id)
     existing = Withholding.objects.filter(reverses=original).first()
@@ -352,7 +352,7 @@ def tax_settings_update(*, now, actor=None, **changes) -> TaxSettings:
                "platform_location", "entity_code", "entity_name", "entity_uscc", "platform_name"}
     unknown = set(changes) - allowed
     if unknown:
-        raise TaxAmountInvalid(f"未知的设置项：{', '.join(sorted(unknown))}")
+        raise TaxAmountInvalid(_("未知的设置项：{value}").format(value=', '.join(sorted(unknown))))
     before = {name: getattr(row, name) for name in changes}
     for name, value in changes.items():
         setattr(row, name, value)

@@ -1,4 +1,6 @@
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tax import api, views
 
@@ -25,13 +27,13 @@ public_urlpatterns = [
     path("tax/calculator/", views.calculator, name="tax-calculator"),
 ]
 
-member_nav = [(60, "收入与纳税", "m:tax-home")]
-enterprise_nav = [(60, "代扣税费", "enterprise:tax-home"), (61, "税费试算", "enterprise:tax-calculator")]
+member_nav = [(60, gettext_lazy("收入与纳税"), "m:tax-home")]
+enterprise_nav = [(60, gettext_lazy("代扣税费"), "enterprise:tax-home"), (61, gettext_lazy("税费试算"), "enterprise:tax-calculator")]
 
 
 def member_home_cards(request) -> list[dict]:
-    return [{"label": "收入与纳税", "note": "按月查看收入、代扣税费，下载收入纳税明细", "url": "/m/tax/"},
-            {"label": "税费试算", "note": "输入金额，看看到手多少", "url": "/m/tax/calculator/"}]
+    return [{"label": _("收入与纳税"), "note": _("按月查看收入、代扣税费，下载收入纳税明细"), "url": "/m/tax/"},
+            {"label": _("税费试算"), "note": _("输入金额，看看到手多少"), "url": "/m/tax/calculator/"}]
 
 
 def enterprise_home_cards(request) -> list[dict]:
@@ -43,5 +45,5 @@ def enterprise_home_cards(request) -> list[dict]:
     today = timezone.localdate()
     months = selectors.merchant_months(merchant=request.merchant, year=today.year)
     this = next((m for m in months if m["month"] == today.month), None)
-    return [{"label": "本月代扣税费", "value": format_cny(this["tax_fen"] if this else 0),
-             "note": "个人所得税、增值税及附加税费"}]
+    return [{"label": _("本月代扣税费"), "value": format_cny(this["tax_fen"] if this else 0),
+             "note": _("个人所得税、增值税及附加税费")}]

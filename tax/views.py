@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,7 +22,10 @@ from tax.documents import tax_statement_issue
 from tax.models import TaxStatement
 from tax.preview import ROUTE_CHOICES, tax_preview
 
-ROUTE_LABELS = {"AUTO": _("按规则集自动（自然人劳务报酬）"), **engine.ROUTES}
+# The engine's labels stay Chinese (they go into tax documents and filings); pages show them in the reader's language.
+ROUTES = {code: _(label) for code, label in engine.ROUTES.items()}
+LOCATIONS = {code: _(label) for code, label in engine.LOCATIONS.items()}
+ROUTE_LABELS = {"AUTO": _("按规则集自动（自然人劳务报酬）"), **ROUTES}
 
 
 def _year(request, years: list[int]) -> int:
@@ -50,7 +54,7 @@ def member_tax(request):
     summary = selectors.member_year_summary(member=member, year=year)
     return render(request, "tax/member_tax.html", {
         "member": member, "years": years, "year": year, "summary": summary,
-        "rows": selectors.member_withholdings(member=member, year=year), "routes": engine.ROUTES,
+        "rows": selectors.member_withholdings(member=member, year=year), "routes": ROUTES,
         "statements": member.tax_statements.filter(year=year).order_by("-issued_at", "id")[:5],
     })
 
@@ -60,13 +64,13 @@ def member_tax(request):
 def member_statement_issue(request):
     member = member_for_user(user=request.user)
     if member is None or not member.is_verified:
-        messages.error(request, "请先完成实名认证")
+        messages.error(request, gettext("请先完成实名认证"))
         return redirect("m:tax-home")
     try:
         year = int(request.POST.get("year", ""))
         statement = tax_statement_issue(member=member, year=year, now=timezone.now(), actor=request.user)
     except ValueError:
-        messages.error(request, "请选择年度")
+        messages.error(request, gettext("请选择年度"))
         return redirect("m:tax-home")
     except DomainError as error:
         messages.error(request, error.message)
@@ -94,11 +98,11 @@ class CalculatorForm(forms.Form):
                                                              ("MERCHANT", _("企业承担（金额为实得，自动倒算）"))])
     route = forms.ChoiceField(label=_("计税路径"), choices=[(r, ROUTE_LABELS[r]) for r in ROUTE_CHOICES])
     location = forms.ChoiceField(label=_("城建税所在地"), required=False,
-                                 choices=[("", _("按报税设置"))] + list(engine.LOCATIONS.items()))
+                                 choices=[("", _("按报税设置"))] + list(LOCATIONS.items()))
 
     def clean_monthly(self):
         try:
-            return [parse_yuan(part.strip(), allow_zero=False, field="每月金额")
+            return [parse_yuan(part.strip(), allow_zero=False, field=gettext("每月金额"))
                     for part in self.cleaned_data["monthly"].replace("，", ",").split(",") if part.strip()]
         except DomainError as error:
             raise forms.ValidationError(error.message) from None
@@ -119,7 +123,7 @@ def _calculator(request, template: str):
     if rows:
         totals = {key: sum(row[key] for row in rows) for key in ("gross_fen", "iit_fen", "vat_fen", "tax_fen",
                                                                   "net_fen")}
-    return render(request, template, {"form": form, "rows": rows, "totals": totals, "routes": engine.ROUTES})
+    return render(request, template, {"form": form, "rows": rows, "totals": totals, "routes": ROUTES})
 
 
 @worker_required()
@@ -157,7 +161,7 @@ def enterprise_tax(request):
         month = 0
     rows = selectors.merchant_withholdings(merchant=merchant, year=year, month=month) if month else []
     return render(request, "tax/enterprise_tax.html", {
-        "years": years, "year": year, "months": months, "month": month, "rows": rows, "routes": engine.ROUTES,
+        "years": years, "year": year, "months": months, "month": month, "rows": rows, "routes": ROUTES,
         "receipts": selectors.merchant_receipts(merchant=merchant),
     })
 

@@ -31,11 +31,20 @@ def assert_ledger_ok() -> None:
 
 @pytest.fixture
 def ledger_invariants(request):
-    """Check the ledger's invariants after the test, when it used the database."""
+    """Check the ledger's invariants after the test, when it used the database.
+
+    The database fixture is requested here, before the test's own fixtures, so it is torn down *after* this
+    check: the check sees what the test wrote, before the rollback or flush.
+    """
+    names = request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in names or "live_server" in names or bool(
+        marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    uses_db = transactional or "db" in names or marker is not None
+    if uses_db:
+        request.getfixturevalue("transactional_db" if transactional else "db")
     yield
-    if "db" in request.fixturenames or "transactional_db" in request.fixturenames or request.node.get_closest_marker(
-        "django_db"
-    ):
+    if uses_db:
         assert_ledger_ok()
 
 

@@ -23,6 +23,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 from members import conf
 
@@ -49,13 +50,13 @@ class VerificationAdapter(ABC):
 
 # What to tell the worker for each reason code: what went wrong and what to do next.
 REASONS = {
-    "NAME_ID_MISMATCH": "姓名与身份证号不一致，请核对姓名（含生僻字、少数民族姓名中的“·”）和身份证号后重试",
-    "ID_NOT_FOUND": "身份证号在公安数据库中不存在，请核对号码；如证件刚更换，请以新证件号码重试",
-    "CARD_ABNORMAL": "银行卡状态异常（挂失、冻结或已销户），请更换一张本人名下正常使用的借记卡",
-    "CARD_MISMATCH": "银行卡开户人信息与姓名/身份证号不一致，请使用本人名下的银行卡",
-    "PHONE_MISMATCH": "手机号不是本人实名登记的号码，请使用本人实名的手机号登录后重试，或联系客服改用三要素认证",
+    "NAME_ID_MISMATCH": _("姓名与身份证号不一致，请核对姓名（含生僻字、少数民族姓名中的“·”）和身份证号后重试"),
+    "ID_NOT_FOUND": _("身份证号在公安数据库中不存在，请核对号码；如证件刚更换，请以新证件号码重试"),
+    "CARD_ABNORMAL": _("银行卡状态异常（挂失、冻结或已销户），请更换一张本人名下正常使用的借记卡"),
+    "CARD_MISMATCH": _("银行卡开户人信息与姓名/身份证号不一致，请使用本人名下的银行卡"),
+    "PHONE_MISMATCH": _("手机号不是本人实名登记的号码，请使用本人实名的手机号登录后重试，或联系客服改用三要素认证"),
 }
-TIMEOUT_MESSAGE = "认证通道响应超时，本次不计入认证次数，请稍后重新提交"
+TIMEOUT_MESSAGE = _("认证通道响应超时，本次不计入认证次数，请稍后重新提交")
 
 
 class SandboxVerificationAdapter(VerificationAdapter):
@@ -75,7 +76,7 @@ class SandboxVerificationAdapter(VerificationAdapter):
             ("PHONE_MISMATCH", bool(phone) and phone.endswith("0000")),
         ):
             if failed:
-                return VerificationResult(False, code, REASONS[code], ref)
+                return VerificationResult(False, code, str(REASONS[code]), ref)
         return VerificationResult(True, "OK", "一致", ref)
 
 

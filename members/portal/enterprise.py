@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import enterprise_required
@@ -49,7 +50,7 @@ def worker_invite(request):
             field = (error.extra or {}).get("form_field")
             form.add_error(field if field in form.fields else None, error.message)
         else:
-            messages.success(request, "邀请已发送：对方将收到带有注册与签约链接的短信。")
+            messages.success(request, _("邀请已发送：对方将收到带有注册与签约链接的短信。"))
             return redirect("enterprise:members-workers")
     return _page(request, invite_form=form, status=400)
 
@@ -70,7 +71,7 @@ def worker_upload(request):
             form.add_error(None, error.message)
             errors = (error.extra or {}).get("errors", [])
         else:
-            messages.success(request, f"已导入 {len(created)} 人，邀请短信已发送。")
+            messages.success(request, _("已导入 {n_created} 人，邀请短信已发送。").format(n_created=len(created)))
             return redirect("enterprise:members-workers")
     return _page(request, upload_form=form, upload_errors=errors, status=400)
 
@@ -84,7 +85,7 @@ def worker_remind(request, relationship_id: int):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "提醒短信已发送。")
+        messages.success(request, _("提醒短信已发送。"))
     return redirect("enterprise:members-workers")
 
 

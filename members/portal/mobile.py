@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import worker_required
@@ -54,7 +55,7 @@ def verify(request):
             _form_error(form, error)
             member = selectors.member_for_user(user=request.user)
         else:
-            messages.success(request, "实名认证成功。银行卡已设为默认收款账户，下一步请签署合作协议。")
+            messages.success(request, _("实名认证成功。银行卡已设为默认收款账户，下一步请签署合作协议。"))
             return redirect("m:members-agreements")
     limit = int(conf.get("MEMBERS_VERIFY_ATTEMPTS_PER_DAY"))
     used = attempts_counted_today(member=member, now=timezone.now()) if member else 0
@@ -89,9 +90,9 @@ def invitation(request, token: str):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("m:members-enterprises")
-    messages.success(request, f"已加入“{relationship.merchant.name}”。")
+    messages.success(request, _("已加入“{kind}”。").format(kind=relationship.merchant.name))
     if not relationship.member.is_verified:
-        messages.info(request, "下一步：完成实名认证。")
+        messages.info(request, _("下一步：完成实名认证。"))
     return _next_step(relationship)
 
 
@@ -125,10 +126,10 @@ def agreement_sign(request, relationship_id: int):
         messages.error(request, error.message)
         return redirect("m:members-agreements")
     if relationship.status == MemberMerchant.Status.SIGNED:
-        messages.info(request, f"您已与“{relationship.merchant.name}”签署合作协议，可在下方下载。")
+        messages.info(request, _("您已与“{kind}”签署合作协议，可在下方下载。").format(kind=relationship.merchant.name))
         return redirect("m:members-agreements")
     if not member.is_verified:
-        messages.error(request, "请先完成实名认证，再签署合作协议。")
+        messages.error(request, _("请先完成实名认证，再签署合作协议。"))
         return redirect("m:members-verify")
     form = SignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -139,7 +140,7 @@ def agreement_sign(request, relationship_id: int):
         except DomainError as error:
             _form_error(form, error)
         else:
-            messages.success(request, f"签署成功：《合作协议》{agreement.number}，可随时下载查看。")
+            messages.success(request, _("签署成功：《合作协议》{number}，可随时下载查看。").format(number=agreement.number))
             return redirect("m:members-agreements")
     return render(request, "members/m/sign.html", {
         "form": form, "relationship": relationship,
@@ -155,9 +156,9 @@ def agreement_sign_code(request, relationship_id: int):
                                                 now=timezone.now(), ip=client_ip(request))
     except DomainError as error:
         return JsonResponse(error.as_dict(), status=error.http_status)
-    body = {"code": "ok", "message": f"验证码已发送至 {request.user.phone_masked}"}
+    body = {"code": "ok", "message": _("验证码已发送至 {phone_masked}").format(phone_masked=request.user.phone_masked)}
     if sandbox_sms_visible():
-        body["message"] += f"（演示沙箱短信：{sms.plain_code}）"
+        body["message"] += _("（演示沙箱短信：{plain_code}）").format(plain_code=sms.plain_code)
     return JsonResponse(body)
 
 
@@ -190,12 +191,12 @@ def accounts(request):
             if action == "default":
                 services.payout_account_set_default(member=member, account_id=_int(request.POST.get("account_id")),
                                                     actor=request.user, now=now, ip=ip)
-                messages.success(request, "已设为默认收款账户。")
+                messages.success(request, _("已设为默认收款账户。"))
                 return redirect("m:members-accounts")
             if action == "remove":
                 services.payout_account_remove(member=member, account_id=_int(request.POST.get("account_id")),
                                                actor=request.user, now=now, ip=ip)
-                messages.success(request, "收款账户已删除。")
+                messages.success(request, _("收款账户已删除。"))
                 return redirect("m:members-accounts")
             if form.is_valid():
                 services.payout_account_add(member=member, kind=form.cleaned_data["kind"],
@@ -203,7 +204,7 @@ def accounts(request):
                                             bank_name=form.cleaned_data["bank_name"],
                                             make_default=form.cleaned_data["make_default"], actor=request.user,
                                             now=now, ip=ip)
-                messages.success(request, "收款账户已添加。")
+                messages.success(request, _("收款账户已添加。"))
                 return redirect("m:members-accounts")
         except DomainError as error:
             if action == "add":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from core.exceptions import ValidationFailed
 from members.models import Member
@@ -12,14 +13,14 @@ from members.models import Member
 _NAME_RE = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fffA-Za-z][\u3400-\u4dbf\u4e00-\u9fffA-Za-z·•. ]{0,28}[\u3400-\u4dbf\u4e00-\u9fffA-Za-z]$")
 
 
-def clean_name(value: str, *, field_label: str = "姓名") -> str:
+def clean_name(value: str, *, field_label: str = gettext_lazy("姓名")) -> str:
     """A person's name as on the ID card: 2–30 characters, Chinese or Latin letters, with “·” for minority names."""
     name = re.sub(r"\s+", " ", (value or "").strip()).replace("•", "·")
     if not name:
-        raise ValidationFailed(f"请填写{field_label}", extra={"field": field_label, "form_field": "name"})
+        raise ValidationFailed(gettext("请填写{field_label}").format(field_label=field_label), extra={"field": field_label, "form_field": "name"})
     if not _NAME_RE.match(name):
         raise ValidationFailed(
-            f"{field_label}“{value}”格式不正确：请填写身份证上的姓名（2–30 个汉字或字母，少数民族姓名用“·”分隔）",
+            gettext("{field_label}“{value}”格式不正确：请填写身份证上的姓名（2–30 个汉字或字母，少数民族姓名用“·”分隔）").format(field_label=field_label, value=value),
             extra={"field": field_label, "form_field": "name"},
         )
     return name

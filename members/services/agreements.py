@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import SmsCode
 from accounts.services import sms_code_send, sms_code_verify
@@ -36,7 +37,7 @@ def relationship_for_member(*, member: Member | None, relationship_id: int) -> M
     relationship = (MemberMerchant.objects.select_related("merchant").filter(pk=relationship_id, member=member).first()
                     if member is not None else None)
     if relationship is None:
-        raise NotFound("未找到该企业关系，请从“我的企业”进入")
+        raise NotFound(_("未找到该企业关系，请从“我的企业”进入"))
     return relationship
 
 
@@ -72,13 +73,12 @@ def _check_signable(relationship: MemberMerchant, member: Member) -> None:
     if relationship.status == MemberMerchant.Status.SIGNED or Agreement.objects.filter(
             relationship=relationship).exists():
         when = f"于 {timezone.localtime(relationship.signed_at):%Y年%m月%d日 %H:%M} " if relationship.signed_at else ""
-        raise AlreadySigned(f"您已{when}与“{relationship.merchant.name}”签署合作协议，无需重复签署，可在“我的协议”中下载",
+        raise AlreadySigned(_("您已{when}与“{kind}”签署合作协议，无需重复签署，可在“我的协议”中下载").format(when=when, kind=relationship.merchant.name),
                             extra={"relationship_id": relationship.pk})
     if not member.is_verified:
-        raise NotVerified("请先完成实名认证，再签署合作协议")
+        raise NotVerified(_("请先完成实名认证，再签署合作协议"))
     if relationship.status != MemberMerchant.Status.VERIFIED:
-        raise NotSignable(f"与该企业的关系状态为“{relationship.get_status_display()}”，暂不能签署；"
-                          "如企业登记的身份信息与您不一致，请联系企业更正")
+        raise NotSignable(_("与该企业的关系状态为“{status}”，暂不能签署；如企业登记的身份信息与您不一致，请联系企业更正").format(status=relationship.get_status_display()))
 
 
 def agreement_sign_code_send(*, user, relationship_id: int, now: dt.datetime, ip: str = "") -> SmsCode:
@@ -133,5 +133,5 @@ def agreement_seal(*, user, member: Member, relationship: MemberMerchant, now: d
                                 "method": agreement.method})
     except IntegrityError:  # signed concurrently in another request
         relationship.refresh_from_db()
-        raise AlreadySigned("该协议刚刚已签署，无需重复签署，可在“我的协议”中下载") from None
+        raise AlreadySigned(_("该协议刚刚已签署，无需重复签署，可在“我的协议”中下载")) from None
     return agreement

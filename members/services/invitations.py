@@ -7,6 +7,7 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import sms_send
@@ -61,8 +62,7 @@ def _existing(merchant, *, id_index: str, phone_index: str) -> tuple[str, Member
 
 def _already_invited(column: str, relationship: MemberMerchant, value_masked: str) -> AlreadyInvited:
     return AlreadyInvited(
-        f"{column} {value_masked} 的人员已在本企业名单中（状态：{relationship.get_status_display()}），无需重复邀请；"
-        "如需再次通知，请在人员列表中点“提醒”",
+        _("{column} {value_masked} 的人员已在本企业名单中（状态：{status}），无需重复邀请；如需再次通知，请在人员列表中点“提醒”").format(column=column, value_masked=value_masked, status=relationship.get_status_display()),
         extra={"column": column, "relationship_id": relationship.pk, "form_field": "id_number" if column == "身份证号" else "phone"},
     )
 
@@ -99,7 +99,7 @@ def worker_invite(*, merchant, name: str, id_number: str, phone: str, actor, now
             return _create_invitation(merchant=merchant, name=name, id_number=id_number, phone=phone, actor=actor,
                                       now=now, source=source)
     except IntegrityError:  # invited concurrently
-        raise AlreadyInvited("该人员刚刚已被邀请，请刷新人员列表查看") from None
+        raise AlreadyInvited(_("该人员刚刚已被邀请，请刷新人员列表查看")) from None
 
 
 @transaction.atomic
@@ -126,25 +126,25 @@ def worker_invite_upload(*, merchant, filename: str, content: bytes, actor, now:
         id_index, phone_index = blind_index(id_number, purpose="id_number"), blind_index(phone, purpose="phone")
         if id_index in seen_ids:
             errors.append({"line": row.line, "column": "身份证号",
-                           "message": f"身份证号与第 {seen_ids[id_index]} 行重复，请删除重复的行"})
+                           "message": _("身份证号与第 {value} 行重复，请删除重复的行").format(value=seen_ids[id_index])})
             continue
         if phone_index in seen_phones:
             errors.append({"line": row.line, "column": "手机号",
-                           "message": f"手机号与第 {seen_phones[phone_index]} 行重复，一个手机号只能对应一名人员"})
+                           "message": _("手机号与第 {value} 行重复，一个手机号只能对应一名人员").format(value=seen_phones[phone_index])})
             continue
         seen_ids[id_index], seen_phones[phone_index] = row.line, row.line
         clash = _existing(merchant, id_index=id_index, phone_index=phone_index)
         if clash:
             column, relationship = clash
             errors.append({"line": row.line, "column": column,
-                           "message": f"该人员已在本企业名单中（状态：{relationship.get_status_display()}），请从文件中删除此行"})
+                           "message": _("该人员已在本企业名单中（状态：{status}），请从文件中删除此行").format(status=relationship.get_status_display())})
             continue
         clean.append((name, id_number, phone))
     if errors:
         first = errors[0]
-        more = f"，共 {len(errors)} 行有误" if len(errors) > 1 else ""
+        more = _("，共 {n_errors} 行有误").format(n_errors=len(errors)) if len(errors) > 1 else ""
         raise UploadRejected(
-            f"第 {first['line']} 行“{first['column']}”列：{first['message']}{more}。文件未导入任何人员，请修改后重新上传",
+            _("第 {line} 行“{column}”列：{message}{more}。文件未导入任何人员，请修改后重新上传").format(line=first['line'], column=first['column'], message=first['message'], more=more),
             extra={"errors": errors},
         )
     created = [
@@ -164,12 +164,12 @@ def worker_remind(*, merchant, relationship_id: int, actor, now: dt.datetime) ->
     Raises NotFound (also for another enterprise's worker), NotSignable (already signed or terminated), ReminderTooSoon.
     """
     relationship = get_for_tenant(MemberMerchant.objects.select_for_update(), merchant=merchant, pk=relationship_id,
-                                  message="未找到该人员，请刷新人员列表")
+                                  message=_("未找到该人员，请刷新人员列表"))
     if relationship.status in (MemberMerchant.Status.SIGNED, MemberMerchant.Status.TERMINATED):
-        raise NotSignable(f"该人员状态为“{relationship.get_status_display()}”，无需提醒")
+        raise NotSignable(_("该人员状态为“{status}”，无需提醒").format(status=relationship.get_status_display()))
     hours = int(conf.get("MEMBERS_REMIND_INTERVAL_HOURS"))
     if relationship.last_reminded_at and now - relationship.last_reminded_at < dt.timedelta(hours=hours):
-        raise ReminderTooSoon(f"已于 {relationship.last_reminded_at:%m月%d日 %H:%M} 提醒过该人员，{hours} 小时内只能提醒一次",
+        raise ReminderTooSoon(_("已于 {last_reminded_at:%m月%d日 %H:%M} 提醒过该人员，{hours} 小时内只能提醒一次").format(last_reminded_at=relationship.last_reminded_at, hours=hours),
                               extra={"last_reminded_at": relationship.last_reminded_at.isoformat()})
     phone = relationship.invite_phone or relationship.member.user.phone
     if not relationship.invite_token:
@@ -193,19 +193,19 @@ def invitation_accept(*, user, token: str, now: dt.datetime, ip: str = "") -> Me
     """
     relationship = MemberMerchant.objects.select_for_update().filter(invite_token=token or "-").first()
     if relationship is None or relationship.status == MemberMerchant.Status.TERMINATED:
-        raise InvitationInvalid("邀请链接无效或已失效，请联系邀请您的企业重新发送邀请")
+        raise InvitationInvalid(_("邀请链接无效或已失效，请联系邀请您的企业重新发送邀请"))
     member = member_ensure(user=user)
     if relationship.member_id == member.pk:
         return relationship
     if relationship.member_id is not None:
-        raise InvitationInvalid("该邀请已被其他账号接受；如非本人操作，请联系邀请您的企业")
+        raise InvitationInvalid(_("该邀请已被其他账号接受；如非本人操作，请联系邀请您的企业"))
     if relationship.invite_phone_index and relationship.invite_phone_index != user.phone_index:
         raise InvitationInvalid(
-            f"该邀请发送给手机号 {mask_phone(relationship.invite_phone)}，请退出后用该手机号登录，再打开邀请链接")
+            _("该邀请发送给手机号 {invite_phone}，请退出后用该手机号登录，再打开邀请链接").format(invite_phone=mask_phone(relationship.invite_phone)))
     if member.is_verified and relationship.invite_id_number_index not in (None, member.id_number_index):
-        raise InvitationInvalid("企业登记的身份证号与您的实名信息不一致，请联系邀请您的企业核对后重新邀请")
+        raise InvitationInvalid(_("企业登记的身份证号与您的实名信息不一致，请联系邀请您的企业核对后重新邀请"))
     if MemberMerchant.objects.for_tenant(relationship.merchant_id).filter(member=member).exists():
-        raise AlreadyInvited("您已加入该企业，请在“我的企业”中查看")
+        raise AlreadyInvited(_("您已加入该企业，请在“我的企业”中查看"))
     if member.is_verified:
         relationship.mark_verified(member=member, at=now)
     else:

@@ -8,6 +8,7 @@ import secrets
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from accounts.models import Kind, Role, User
 from core import audit
@@ -32,15 +33,15 @@ def check_contract_file(*, filename: str, content: bytes) -> str:
     lower = (filename or "").lower()
     extension = next((ext for ext in _CONTRACT_TYPES if lower.endswith(ext)), None)
     if extension is None:
-        raise ValidationFailed(f"合同文件“{filename}”类型不支持：请上传纸质合同的 PDF 或 JPG/PNG 扫描件",
+        raise ValidationFailed(gettext("合同文件“{filename}”类型不支持：请上传纸质合同的 PDF 或 JPG/PNG 扫描件").format(filename=filename),
                                extra={"form_field": "contract"})
     limit = int(conf.get("MEMBERS_CONTRACT_MAX_BYTES"))
     if len(content) > limit:
-        raise ValidationFailed(f"合同文件过大（{len(content) / 1024 / 1024:.1f} MB），不能超过 {limit // 1024 // 1024} MB",
+        raise ValidationFailed(gettext("合同文件过大（{value:.1f} MB），不能超过 {value2} MB").format(value=len(content) / 1024 / 1024, value2=limit // 1024 // 1024),
                                extra={"form_field": "contract"})
     magic, content_type = _CONTRACT_TYPES[extension]
     if not content.startswith(magic):
-        raise ValidationFailed(f"合同文件“{filename}”的内容不是有效的 {extension[1:].upper()} 文件，请重新扫描或导出后上传",
+        raise ValidationFailed(gettext("合同文件“{filename}”的内容不是有效的 {value} 文件，请重新扫描或导出后上传").format(filename=filename, value=extension[1:].upper()),
                                extra={"form_field": "contract"})
     return content_type
 
@@ -60,14 +61,14 @@ def member_register_offline(*, merchant, name: str, id_number: str, phone: str, 
     phone = validate_mobile(phone or "")
     content_type = check_contract_file(filename=contract_filename, content=contract_content)
     if signed_on > today:
-        raise ValidationFailed("合同签署日期不能晚于今天", extra={"form_field": "signed_on"})
+        raise ValidationFailed(gettext("合同签署日期不能晚于今天"), extra={"form_field": "signed_on"})
     id_index = blind_index(resident.number, purpose="id_number")
     phone_index = blind_index(phone, purpose="phone")
     try:
         with transaction.atomic():
             user = User.objects.select_for_update().filter(phone_index=phone_index).first()
             if user is not None and user.kind != Kind.WORKER:
-                raise ValidationFailed(f"手机号 {mask_phone(phone)} 已用于员工账号，不能登记为灵工人员",
+                raise ValidationFailed(gettext("手机号 {phone} 已用于员工账号，不能登记为灵工人员").format(phone=mask_phone(phone)),
                                        extra={"form_field": "phone"})
             if user is None:
                 user = User.objects.create_user(f"w{secrets.token_hex(8)}", role=Role.WORKER, kind=Kind.WORKER,
@@ -77,7 +78,7 @@ def member_register_offline(*, merchant, name: str, id_number: str, phone: str, 
             if other is not None:
                 raise id_number_taken_error(other)
             if member.is_verified and member.id_number_index != id_index:
-                raise IdNumberTaken(f"手机号 {mask_phone(phone)} 的账号已用另一身份证号实名，请核对手机号和身份证号",
+                raise IdNumberTaken(gettext("手机号 {phone} 的账号已用另一身份证号实名，请核对手机号和身份证号").format(phone=mask_phone(phone)),
                                     extra={"form_field": "id_number"})
             if not member.is_verified:
                 member.set_identity(name=name, id_number=resident.number)
@@ -95,9 +96,9 @@ def member_register_offline(*, merchant, name: str, id_number: str, phone: str, 
                 relationship = MemberMerchant.objects.create(merchant=merchant, source=MemberMerchant.Source.OFFLINE,
                                                              invited_by=actor, invited_at=now)
             if relationship.status == MemberMerchant.Status.SIGNED:
-                raise AlreadySigned("该人员已与本企业签约，无需重复登记")
+                raise AlreadySigned(gettext("该人员已与本企业签约，无需重复登记"))
             if relationship.status == MemberMerchant.Status.TERMINATED:
-                raise NotSignable("该人员与本企业的合作已解约，不能再次登记；如需恢复合作，请联系技术支持")
+                raise NotSignable(gettext("该人员与本企业的合作已解约，不能再次登记；如需恢复合作，请联系技术支持"))
             if relationship.status != MemberMerchant.Status.VERIFIED:
                 relationship.mark_verified(member=member, at=now)
             signed_at = now if signed_on == today else dt.datetime.combine(signed_on, dt.time(12), tzinfo=now.tzinfo)
@@ -115,5 +116,5 @@ def member_register_offline(*, merchant, name: str, id_number: str, phone: str, 
                          after={"name": member.name_masked, "id_number": mask_id_number(resident.number),
                                 "phone": mask_phone(phone), "agreement": agreement.number, "sha256": agreement.sha256})
     except IntegrityError:
-        raise IdNumberTaken("该身份证号或手机号刚刚已被登记，请刷新后核对") from None
+        raise IdNumberTaken(gettext("该身份证号或手机号刚刚已被登记，请刷新后核对")) from None
     return relationship

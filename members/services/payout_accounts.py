@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.exceptions import NotFound
@@ -38,24 +39,24 @@ def _normalise(kind: str, account: str) -> tuple[str, str]:
         if _EMAIL_RE.match(account):
             return account.lower(), mask_account(account.lower())
         try:
-            phone = validate_mobile(account, field_label="支付宝账号")
+            phone = validate_mobile(account, field_label=_("支付宝账号"))
         except Exception:
-            raise PayoutAccountInvalid(f"支付宝账号“{account}”不正确：请填写登录支付宝的手机号或邮箱",
+            raise PayoutAccountInvalid(_("支付宝账号“{account}”不正确：请填写登录支付宝的手机号或邮箱").format(account=account),
                                        extra={"form_field": "account"}) from None
         return phone, mask_account(phone)
     if kind == PayoutAccount.Kind.WECHAT:
         if not _OPENID_RE.match(account):
-            raise PayoutAccountInvalid("微信 openid 格式不正确：应为 20–64 位字母、数字、“-”或“_”，请在微信内授权后自动获取",
+            raise PayoutAccountInvalid(_("微信 openid 格式不正确：应为 20–64 位字母、数字、“-”或“_”，请在微信内授权后自动获取"),
                                        extra={"form_field": "account"})
         return account, mask_account(account)
-    raise PayoutAccountInvalid(f"不支持的收款账户类型“{kind}”，可选：银行卡、支付宝、微信", extra={"form_field": "kind"})
+    raise PayoutAccountInvalid(_("不支持的收款账户类型“{kind}”，可选：银行卡、支付宝、微信").format(kind=kind), extra={"form_field": "kind"})
 
 
 def _account_for_member(member: Member, account_id: int) -> PayoutAccount:
     account = (PayoutAccount.objects.select_for_update()
                .filter(pk=account_id, member=member, status=PayoutAccount.Status.ACTIVE).first())
     if account is None:
-        raise NotFound("未找到该收款账户，请刷新页面")
+        raise NotFound(_("未找到该收款账户，请刷新页面"))
     return account
 
 
@@ -67,12 +68,12 @@ def payout_account_add(*, member: Member, kind: str, account: str, bank_name: st
     Raises NotVerified, PayoutAccountInvalid, PayoutAccountDuplicate, VerificationFailed, VerificationUnavailable.
     """
     if not member.is_verified:
-        raise NotVerified("请先完成实名认证，再添加收款账户（收款账户必须是本人名下）")
+        raise NotVerified(_("请先完成实名认证，再添加收款账户（收款账户必须是本人名下）"))
     number, masked = _normalise(kind, account)
     index = blind_index(number, purpose="payout_account")
     active = PayoutAccount.objects.filter(member=member, status=PayoutAccount.Status.ACTIVE)
     if active.filter(kind=kind, account_index=index).exists():
-        raise PayoutAccountDuplicate(f"{PayoutAccount.Kind(kind).label} {masked} 已添加过，无需重复添加")
+        raise PayoutAccountDuplicate(_("{label} {masked} 已添加过，无需重复添加").format(label=PayoutAccount.Kind(kind).label, masked=masked))
     verified_at = None
     if kind == PayoutAccount.Kind.BANK:
         try:
@@ -80,7 +81,7 @@ def payout_account_add(*, member: Member, kind: str, account: str, bank_name: st
         except ProviderTimeout:
             raise VerificationUnavailable(TIMEOUT_MESSAGE) from None
         if not result.matched:
-            raise VerificationFailed(f"银行卡核验未通过：{result.message}", extra={"reason_code": result.code,
+            raise VerificationFailed(_("银行卡核验未通过：{message}").format(message=result.message), extra={"reason_code": result.code,
                                                                           "form_field": "account"})
         verified_at = now
     try:
@@ -97,7 +98,7 @@ def payout_account_add(*, member: Member, kind: str, account: str, bank_name: st
             audit.record(event="members.payout_account.added", now=now, actor=actor, subject=created, ip=ip,
                          after={"kind": kind, "account": masked, "is_default": is_default})
     except IntegrityError:
-        raise PayoutAccountDuplicate(f"{PayoutAccount.Kind(kind).label} {masked} 已添加过，无需重复添加") from None
+        raise PayoutAccountDuplicate(_("{label} {masked} 已添加过，无需重复添加").format(label=PayoutAccount.Kind(kind).label, masked=masked)) from None
     return created
 
 
@@ -125,7 +126,7 @@ def payout_account_remove(*, member: Member, account_id: int, actor, now: dt.dat
     account = _account_for_member(member, account_id)
     others = PayoutAccount.objects.filter(member=member, status=PayoutAccount.Status.ACTIVE).exclude(pk=account.pk)
     if account.is_default and others.exists():
-        raise PayoutAccountInvalid("这是默认收款账户：请先把另一个账户设为默认，再删除它")
+        raise PayoutAccountInvalid(_("这是默认收款账户：请先把另一个账户设为默认，再删除它"))
     account.status, account.is_default, account.removed_at = PayoutAccount.Status.REMOVED, False, now
     account.save(update_fields=["status", "is_default", "removed_at", "updated_at"])
     audit.record(event="members.payout_account.removed", now=now, actor=actor, subject=account, ip=ip,

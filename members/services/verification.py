@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.pii import blind_index, mask_bank_card, mask_id_number, mask_phone
@@ -32,8 +33,7 @@ def attempts_counted_today(*, member: Member, now: dt.datetime) -> int:
 
 def id_number_taken_error(other: Member) -> IdNumberTaken:
     return IdNumberTaken(
-        f"该身份证号已由手机号 {mask_phone(other.user.phone)} 的账号完成实名，一个身份证号只能实名一个账号。"
-        "请使用该手机号登录；如手机号已不用或非本人操作，请联系客服申诉",
+        _("该身份证号已由手机号 {phone} 的账号完成实名，一个身份证号只能实名一个账号。请使用该手机号登录；如手机号已不用或非本人操作，请联系客服申诉").format(phone=mask_phone(other.user.phone)),
         extra={"field": "身份证号", "form_field": "id_number"},
     )
 
@@ -54,7 +54,7 @@ def member_verify(*, user, name: str, id_number: str, bank_card: str, now: dt.da
     card = validate_bank_card(bank_card or "")
     member = member_ensure(user=user)
     if member.is_verified:
-        raise AlreadyVerified("您已完成实名认证，无需重复认证")
+        raise AlreadyVerified(_("您已完成实名认证，无需重复认证"))
     check_age(resident, today=today)
     index = blind_index(resident.number, purpose="id_number")
     other = Member.objects.filter(id_number_index=index).exclude(pk=member.pk).select_related("user").first()
@@ -64,7 +64,7 @@ def member_verify(*, user, name: str, id_number: str, bank_card: str, now: dt.da
     used = attempts_counted_today(member=member, now=now)
     if used >= limit:
         raise VerificationAttemptsExceeded(
-            f"今日已提交实名认证 {used} 次，达到每日 {limit} 次上限，请明天再试。如确认信息无误仍未通过，请联系客服人工核验",
+            _("今日已提交实名认证 {used} 次，达到每日 {limit} 次上限，请明天再试。如确认信息无误仍未通过，请联系客服人工核验").format(used=used, limit=limit),
             extra={"limit": limit},
         )
     factors = 4 if int(conf.get("MEMBERS_VERIFICATION_FACTORS")) == 4 else 3
@@ -93,14 +93,14 @@ def member_verify(*, user, name: str, id_number: str, bank_card: str, now: dt.da
                          after={"reason_code": result.code, "factors": factors})
         left = max(0, limit - used - 1)
         raise VerificationFailed(
-            f"实名认证未通过：{result.message}。今日还可尝试 {left} 次",
+            _("实名认证未通过：{message}。今日还可尝试 {left} 次").format(message=result.message, left=left),
             extra={"reason_code": result.code, "attempts_left": left},
         )
     try:
         with transaction.atomic():
             member = Member.objects.select_for_update().get(pk=member.pk)
             if member.is_verified:
-                raise AlreadyVerified("您已完成实名认证，无需重复认证")
+                raise AlreadyVerified(_("您已完成实名认证，无需重复认证"))
             attempt.outcome, attempt.reason_code = VerificationAttempt.Outcome.PASSED, "OK"
             attempt.save()
             member.set_identity(name=name, id_number=resident.number)
@@ -117,7 +117,7 @@ def member_verify(*, user, name: str, id_number: str, bank_card: str, now: dt.da
                                 "bank_card": mask_bank_card(card.number), "factors": factors})
     except IntegrityError:  # the same ID number verified concurrently on another account
         other = Member.objects.filter(id_number_index=index).select_related("user").first()
-        raise id_number_taken_error(other) if other else AlreadyVerified("您已完成实名认证，无需重复认证") from None
+        raise id_number_taken_error(other) if other else AlreadyVerified(_("您已完成实名认证，无需重复认证")) from None
     return member
 
 

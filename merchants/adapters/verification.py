@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,10 @@ class SandboxEnterpriseVerification(EnterpriseVerificationAdapter):
     name = "sandbox"
 
     FAILURES = (
-        ("company_name", "测试失败", "企业名称与统一社会信用代码不一致，请按营业执照填写企业全称"),
-        ("company_name", "经营异常", "企业被列入经营异常名录，请移出后再申请"),
-        ("company_name", "已注销", "企业登记状态为注销或吊销，不能入驻"),
-        ("legal_rep_name", "不符", "法定代表人与工商登记信息不一致，请按营业执照填写法定代表人"),
+        ("company_name", "测试失败", gettext_lazy("企业名称与统一社会信用代码不一致，请按营业执照填写企业全称")),
+        ("company_name", "经营异常", gettext_lazy("企业被列入经营异常名录，请移出后再申请")),
+        ("company_name", "已注销", gettext_lazy("企业登记状态为注销或吊销，不能入驻")),
+        ("legal_rep_name", "不符", gettext_lazy("法定代表人与工商登记信息不一致，请按营业执照填写法定代表人")),
     )
 
     def verify(self, *, company_name: str, uscc: str, legal_rep_name: str, legal_rep_id_number: str) -> VerificationResult:
@@ -59,8 +61,8 @@ class SandboxEnterpriseVerification(EnterpriseVerificationAdapter):
         reference = "SBXV" + hashlib.sha256(f"{uscc}|{company_name}".encode()).hexdigest()[:16].upper()
         for field_name, marker, reason in self.FAILURES:
             if marker in values[field_name]:
-                return VerificationResult(False, reason, reference, self.name)
-        return VerificationResult(True, "企业名称、统一社会信用代码与法定代表人一致，登记状态正常", reference, self.name)
+                return VerificationResult(False, str(reason), reference, self.name)
+        return VerificationResult(True, _("企业名称、统一社会信用代码与法定代表人一致，登记状态正常"), reference, self.name)
 
 
 def get_verification_adapter() -> EnterpriseVerificationAdapter:

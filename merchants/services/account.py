@@ -6,6 +6,7 @@ import json
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext, gettext_lazy
 from django_fsm import can_proceed
 
 from accounts.models import User
@@ -37,7 +38,7 @@ def merchant_account_open(*, merchant: Merchant, actor, now) -> Merchant:
 
     merchant = locks.merchant_for_update(merchant_id=merchant.pk)
     if not can_proceed(merchant.open_account):
-        raise MerchantNotActive(f"企业状态为“{merchant.get_status_display()}”，签署服务协议后才能开户")
+        raise MerchantNotActive(gettext("企业状态为“{status}”，签署服务协议后才能开户").format(status=merchant.get_status_display()))
     merchant_accounts_open(merchant=merchant, now=now, actor=actor)
     topup = topup_account_open(merchant=merchant, now=now)
     merchant.open_account(at=now)
@@ -65,28 +66,28 @@ def _clean_config(values: dict) -> dict:
         try:
             rate = Decimal(str(cleaned["fee_rate"]))
         except InvalidOperation:
-            raise ValidationFailed("服务费率应为小数，例如 0.0600 表示 6%", extra={"form_field": "fee_rate"}) from None
+            raise ValidationFailed(gettext("服务费率应为小数，例如 0.0600 表示 6%"), extra={"form_field": "fee_rate"}) from None
         if not (Decimal("0") <= rate < Decimal("1")) or rate.as_tuple().exponent < -4:
-            raise ValidationFailed("服务费率应在 0 到 1 之间、最多 4 位小数（0.0600 表示 6%）",
+            raise ValidationFailed(gettext("服务费率应在 0 到 1 之间、最多 4 位小数（0.0600 表示 6%）"),
                                    extra={"form_field": "fee_rate"})
         cleaned["fee_rate"] = rate
     for name in ("fee_fixed_fen", "fee_minimum_fen"):
         if name in cleaned and (not isinstance(cleaned[name], int) or cleaned[name] < 0):
-            raise ValidationFailed("固定费和最低服务费不能为负数", extra={"form_field": name})
+            raise ValidationFailed(gettext("固定费和最低服务费不能为负数"), extra={"form_field": name})
     for name in ("single_payment_limit_fen", "worker_monthly_limit_fen", "daily_limit_fen",
                  "second_approval_threshold_fen"):
         if name in cleaned and (not isinstance(cleaned[name], int) or cleaned[name] <= 0):
-            raise ValidationFailed("限额必须大于 0", extra={"form_field": name})
+            raise ValidationFailed(gettext("限额必须大于 0"), extra={"form_field": name})
     for name, choices in (("fee_bearer", MerchantConfiguration.Bearer.values),
                           ("tax_bearer", MerchantConfiguration.Bearer.values),
                           ("fee_timing", MerchantConfiguration.FeeTiming.values)):
         if name in cleaned and cleaned[name] not in choices:
-            raise ValidationFailed(f"{name} 的取值应为 {'/'.join(choices)}", extra={"form_field": name})
+            raise ValidationFailed(gettext("{kind} 的取值应为 {value}").format(kind=name, value='/'.join(choices)), extra={"form_field": name})
     if "enabled_channels" in cleaned:
         channels = list(dict.fromkeys(cleaned["enabled_channels"] or []))
         bad = [c for c in channels if c not in CHANNELS]
         if bad or not channels:
-            raise ValidationFailed("请至少开通一个付款通道（BANK、ALIPAY、WECHAT）", extra={"form_field": "enabled_channels"})
+            raise ValidationFailed(gettext("请至少开通一个付款通道（BANK、ALIPAY、WECHAT）"), extra={"form_field": "enabled_channels"})
         cleaned["enabled_channels"] = channels
     if "fee_tiers" in cleaned:
         tiers = []
@@ -94,7 +95,7 @@ def _clean_config(values: dict) -> dict:
             try:
                 tiers.append({"from_fen": int(tier["from_fen"]), "rate": str(Decimal(str(tier["rate"])))})
             except (KeyError, TypeError, ValueError, InvalidOperation):
-                raise ValidationFailed('阶梯费率格式应为 [{"from_fen": 0, "rate": "0.0600"}]',
+                raise ValidationFailed(gettext('阶梯费率格式应为 [{"from_fen": 0, "rate": "0.0600"}]'),
                                        extra={"form_field": "fee_tiers"}) from None
         cleaned["fee_tiers"] = sorted(tiers, key=lambda t: t["from_fen"])
     return cleaned
@@ -126,16 +127,16 @@ def merchant_configuration_set(*, merchant: Merchant, actor, now, **values) -> M
 # --- 账户变更 ---------------------------------------------------------------------------------------------------
 
 CHANGE_FIELDS = {
-    "company_name": "企业名称",
-    "uscc": "统一社会信用代码",
-    "legal_rep_name": "法定代表人姓名",
-    "legal_rep_id_number": "法定代表人身份证号",
-    "contact_name": "联系人姓名",
-    "contact_phone": "联系人手机号",
-    "contact_email": "联系人邮箱",
-    "registered_address": "注册地址",
-    "industry": "所属行业",
-    "business_scenario": "业务场景",
+    "company_name": gettext_lazy("企业名称"),
+    "uscc": gettext_lazy("统一社会信用代码"),
+    "legal_rep_name": gettext_lazy("法定代表人姓名"),
+    "legal_rep_id_number": gettext_lazy("法定代表人身份证号"),
+    "contact_name": gettext_lazy("联系人姓名"),
+    "contact_phone": gettext_lazy("联系人手机号"),
+    "contact_email": gettext_lazy("联系人邮箱"),
+    "registered_address": gettext_lazy("注册地址"),
+    "industry": gettext_lazy("所属行业"),
+    "business_scenario": gettext_lazy("业务场景"),
 }
 SECRET_FIELDS = {"legal_rep_name": mask_name, "legal_rep_id_number": mask_id_number, "contact_name": mask_name,
                  "contact_phone": mask_phone}
@@ -151,20 +152,20 @@ def _clean_change(merchant: Merchant, changes: dict, now) -> dict:
     cleaned = {}
     for name, value in changes.items():
         if name not in CHANGE_FIELDS:
-            raise ValidationFailed(f"“{name}”不是可变更的信息")
+            raise ValidationFailed(gettext("“{kind}”不是可变更的信息").format(kind=name))
         value = (value or "").strip()
         if not value and name not in ("contact_email", "registered_address"):
             continue
         if name == "uscc":
             value = check_uscc_free(value, merchant=merchant)
         elif name == "legal_rep_id_number":
-            value = validate_resident_id(value, today=now.date(), field_label="法定代表人身份证号").number
+            value = validate_resident_id(value, today=now.date(), field_label=gettext("法定代表人身份证号")).number
         elif name == "contact_phone":
-            value = validate_mobile(value, field_label="联系人手机号")
+            value = validate_mobile(value, field_label=gettext("联系人手机号"))
         elif name == "industry" and value not in Industry.values:
-            raise ValidationFailed("请选择所属行业", extra={"form_field": "industry"})
+            raise ValidationFailed(gettext("请选择所属行业"), extra={"form_field": "industry"})
         elif name == "company_name" and len(value) < 4:
-            raise ValidationFailed("请填写营业执照上的企业全称（至少 4 个字）", extra={"form_field": "company_name"})
+            raise ValidationFailed(gettext("请填写营业执照上的企业全称（至少 4 个字）"), extra={"form_field": "company_name"})
         cleaned[name] = value
     return cleaned
 
@@ -183,16 +184,16 @@ def merchant_change_request(*, merchant: Merchant, actor, changes: dict, reason:
     """
     merchant = locks.merchant_for_update(merchant_id=merchant.pk)
     if merchant.status not in (Merchant.Status.ACTIVE, Merchant.Status.SUSPENDED):
-        raise MerchantNotActive("开户后才能申请账户变更")
+        raise MerchantNotActive(gettext("开户后才能申请账户变更"))
     if MerchantChangeRequest.objects.filter(merchant=merchant, status=MerchantChangeRequest.Status.PENDING).exists():
-        raise ChangeNotAllowed("已有一份待审核的变更或注销申请，请等待审核结果后再提交")
+        raise ChangeNotAllowed(gettext("已有一份待审核的变更或注销申请，请等待审核结果后再提交"))
     cleaned = _clean_change(merchant, changes, now)
     current = _current_values(merchant)
     cleaned = {name: value for name, value in cleaned.items() if value != current[name]}
     if not cleaned:
-        raise ChangeNotAllowed("填写的信息与当前信息相同，没有需要变更的内容")
+        raise ChangeNotAllowed(gettext("填写的信息与当前信息相同，没有需要变更的内容"))
     if not (reason or "").strip():
-        raise ValidationFailed("请说明变更原因", extra={"form_field": "reason"})
+        raise ValidationFailed(gettext("请说明变更原因"), extra={"form_field": "reason"})
     from risk.services import check_merchant_application
 
     decision = check_merchant_application(
@@ -220,7 +221,7 @@ def _pending_change(change: MerchantChangeRequest) -> tuple[Merchant, MerchantCh
     merchant = locks.merchant_for_update(merchant_id=change.merchant_id)
     change = locks.change_for_update(change_id=change.pk)
     if change.status != MerchantChangeRequest.Status.PENDING:
-        raise ChangeNotAllowed(f"该申请状态为“{change.get_status_display()}”，不能再审核")
+        raise ChangeNotAllowed(gettext("该申请状态为“{status}”，不能再审核").format(status=change.get_status_display()))
     return merchant, change
 
 
@@ -247,7 +248,7 @@ def merchant_change_approve(*, change: MerchantChangeRequest, actor, now, note: 
         scenario=values.get("business_scenario", current["business_scenario"]), now=now,
     )
     if decision.rejected:
-        raise RiskRejected(f"风控检查未通过：{decision.summary()}。请驳回该变更申请",
+        raise RiskRejected(gettext("风控检查未通过：{value}。请驳回该变更申请").format(value=decision.summary()),
                            extra={"reasons": decision.reasons_as_dicts()})
     for name, value in values.items():
         setattr(application, name, value)
@@ -259,7 +260,7 @@ def merchant_change_approve(*, change: MerchantChangeRequest, actor, now, note: 
         with transaction.atomic():
             merchant.save(update_fields=["name", "uscc", "updated_at"])
     except IntegrityError:
-        raise DuplicateUscc(f"统一社会信用代码 {merchant.uscc} 已被另一家企业使用") from None
+        raise DuplicateUscc(gettext("统一社会信用代码 {uscc} 已被另一家企业使用").format(uscc=merchant.uscc)) from None
     change.approve(by=actor, at=now, note=note)
     change.save()
     audit.record(event="merchants.change.approved", now=now, actor=actor, subject=change,
@@ -271,7 +272,7 @@ def merchant_change_approve(*, change: MerchantChangeRequest, actor, now, note: 
 def merchant_change_reject(*, change: MerchantChangeRequest, actor, reason: str, now) -> MerchantChangeRequest:
     """Raises ChangeNotAllowed, ValidationFailed (no reason)."""
     if not (reason or "").strip():
-        raise ValidationFailed("请填写驳回原因", extra={"form_field": "reason"})
+        raise ValidationFailed(gettext("请填写驳回原因"), extra={"form_field": "reason"})
     _, change = _pending_change(change)
     change.reject(by=actor, at=now, note=reason.strip())
     change.save()
@@ -284,7 +285,7 @@ def merchant_change_withdraw(*, merchant: Merchant, actor, change_id: int, now) 
     """The enterprise withdraws its own pending change or closing request. Raises NotFound, ChangeNotAllowed."""
     from core.tenancy import get_for_tenant
 
-    change = get_for_tenant(MerchantChangeRequest.objects.all(), merchant=merchant, message="未找到该申请",
+    change = get_for_tenant(MerchantChangeRequest.objects.all(), merchant=merchant, message=gettext("未找到该申请"),
                             pk=change_id)
     _, change = _pending_change(change)
     change.withdraw(at=now)
@@ -303,9 +304,9 @@ def close_blockers(merchant: Merchant) -> list[str]:
     available = ledger_selectors.merchant_available_fen(merchant=merchant)
     frozen = ledger_selectors.merchant_frozen_fen(merchant=merchant)
     if available:
-        blockers.append(f"可用余额为 {money.format_yuan(available)} 元，须先申请退款或用完，余额为 0 才能注销")
+        blockers.append(gettext("可用余额为 {available} 元，须先申请退款或用完，余额为 0 才能注销").format(available=money.format_yuan(available)))
     if frozen:
-        blockers.append(f"有在途付款（冻结资金 {money.format_yuan(frozen)} 元），须全部完成后才能注销")
+        blockers.append(gettext("有在途付款（冻结资金 {frozen} 元），须全部完成后才能注销").format(frozen=money.format_yuan(frozen)))
     return blockers
 
 
@@ -317,14 +318,14 @@ def merchant_close_request(*, merchant: Merchant, actor, reason: str, now, ip: s
     """
     merchant = locks.merchant_for_update(merchant_id=merchant.pk)
     if merchant.status not in (Merchant.Status.ACTIVE, Merchant.Status.SUSPENDED):
-        raise MerchantNotActive(f"企业状态为“{merchant.get_status_display()}”，不能申请注销")
+        raise MerchantNotActive(gettext("企业状态为“{status}”，不能申请注销").format(status=merchant.get_status_display()))
     if MerchantChangeRequest.objects.filter(merchant=merchant, status=MerchantChangeRequest.Status.PENDING).exists():
-        raise ChangeNotAllowed("已有一份待审核的变更或注销申请，请等待审核结果后再提交")
+        raise ChangeNotAllowed(gettext("已有一份待审核的变更或注销申请，请等待审核结果后再提交"))
     if not (reason or "").strip():
-        raise ValidationFailed("请说明注销原因", extra={"form_field": "reason"})
+        raise ValidationFailed(gettext("请说明注销原因"), extra={"form_field": "reason"})
     blockers = close_blockers(merchant)
     if blockers:
-        raise CloseNotAllowed("暂不能注销：" + "；".join(blockers), extra={"blockers": blockers})
+        raise CloseNotAllowed(gettext("暂不能注销：") + "；".join(blockers), extra={"blockers": blockers})
     change = MerchantChangeRequest.objects.create(
         merchant=merchant, kind=MerchantChangeRequest.Kind.CLOSE, reason=reason.strip(), requested_by=actor,
         requested_at=now,
@@ -342,10 +343,10 @@ def merchant_close(*, merchant: Merchant, actor, now, reason: str = "") -> Merch
     """
     merchant = locks.merchant_for_update(merchant_id=merchant.pk)
     if not can_proceed(merchant.close):
-        raise CloseNotAllowed(f"企业状态为“{merchant.get_status_display()}”，不能注销")
+        raise CloseNotAllowed(gettext("企业状态为“{status}”，不能注销").format(status=merchant.get_status_display()))
     blockers = close_blockers(merchant)
     if blockers:
-        raise CloseNotAllowed("暂不能注销：" + "；".join(blockers), extra={"blockers": blockers})
+        raise CloseNotAllowed(gettext("暂不能注销：") + "；".join(blockers), extra={"blockers": blockers})
     merchant.close(at=now)
     merchant.save()
     disabled = User.objects.filter(merchant=merchant, is_active=True).update(is_active=False)
@@ -366,10 +367,10 @@ def merchant_suspend(*, merchant: Merchant, actor, reason: str, now) -> Merchant
     """Operations freeze an active account (e.g. a risk alert); staff can still sign in and read. Raises
     MerchantNotActive, ValidationFailed (no reason)."""
     if not (reason or "").strip():
-        raise ValidationFailed("请填写冻结原因", extra={"form_field": "reason"})
+        raise ValidationFailed(gettext("请填写冻结原因"), extra={"form_field": "reason"})
     merchant = locks.merchant_for_update(merchant_id=merchant.pk)
     if not can_proceed(merchant.suspend):
-        raise MerchantNotActive(f"企业状态为“{merchant.get_status_display()}”，不能冻结")
+        raise MerchantNotActive(gettext("企业状态为“{status}”，不能冻结").format(status=merchant.get_status_display()))
     merchant.suspend()
     merchant.save()
     audit.record(event="merchants.merchant.suspended", now=now, actor=actor, subject=merchant,
@@ -382,7 +383,7 @@ def merchant_resume(*, merchant: Merchant, actor, now) -> Merchant:
     """Lift a freeze. Raises MerchantNotActive."""
     merchant = locks.merchant_for_update(merchant_id=merchant.pk)
     if not can_proceed(merchant.resume):
-        raise MerchantNotActive(f"企业状态为“{merchant.get_status_display()}”，不能解冻")
+        raise MerchantNotActive(gettext("企业状态为“{status}”，不能解冻").format(status=merchant.get_status_display()))
     merchant.resume()
     merchant.save()
     audit.record(event="merchants.merchant.resumed", now=now, actor=actor, subject=merchant)

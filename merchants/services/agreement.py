@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import Kind, SmsCode
 from accounts.permissions import require_capability
@@ -30,7 +31,7 @@ def service_agreement_issue(*, merchant: Merchant, actor, now) -> ServiceAgreeme
     """Issue the agreement to be signed, with the current configuration's fees as its terms (one pending at a time:
     an unsigned one is replaced). Raises AgreementAlreadySigned when a signed one is in force."""
     if ServiceAgreement.objects.filter(merchant=merchant, status=ServiceAgreement.Status.SIGNED).exists():
-        raise AgreementAlreadySigned("该企业的服务协议已签署生效，无需重复签署")
+        raise AgreementAlreadySigned(_("该企业的服务协议已签署生效，无需重复签署"))
     config = merchant_configuration(merchant=merchant)
     if config.pk is None:
         config = MerchantConfiguration.objects.create(merchant=merchant)
@@ -54,16 +55,16 @@ def _pending_agreement(merchant: Merchant) -> ServiceAgreement:
         return agreement
     signed = ServiceAgreement.objects.filter(merchant=merchant, status=ServiceAgreement.Status.SIGNED).first()
     if signed is not None:
-        raise AgreementAlreadySigned(f"服务协议 {signed.number} 已于 {signed.signed_at:%Y-%m-%d %H:%M} 签署，不能重复签署")
-    raise AgreementNotSignable("当前没有待签署的服务协议：入驻申请审核通过后才能签署")
+        raise AgreementAlreadySigned(_("服务协议 {number} 已于 {signed_at:%Y-%m-%d %H:%M} 签署，不能重复签署").format(number=signed.number, signed_at=signed.signed_at))
+    raise AgreementNotSignable(_("当前没有待签署的服务协议：入驻申请审核通过后才能签署"))
 
 
 def _require_signer(actor, merchant: Merchant) -> None:
     require_capability(actor, "sign_agreements")
     if actor.kind != Kind.ENTERPRISE or actor.merchant_id != merchant.pk:
-        raise AgreementNotSignable("只有本企业的管理员可以签署服务协议")
+        raise AgreementNotSignable(_("只有本企业的管理员可以签署服务协议"))
     if not actor.phone:
-        raise AgreementNotSignable("您的账号未绑定手机号，无法接收签署验证码，请联系客服")
+        raise AgreementNotSignable(_("您的账号未绑定手机号，无法接收签署验证码，请联系客服"))
 
 
 def service_agreement_send_code(*, merchant: Merchant, actor, now, ip: str = "") -> SmsCode:
@@ -87,7 +88,7 @@ def service_agreement_sign(*, merchant: Merchant, actor, code: str, now, ip: str
     _require_signer(actor, merchant)
     agreement = _pending_agreement(merchant)
     if merchant.status != Merchant.Status.APPROVED:
-        raise AgreementNotSignable(f"企业状态为“{merchant.get_status_display()}”，不能签署服务协议")
+        raise AgreementNotSignable(_("企业状态为“{status}”，不能签署服务协议").format(status=merchant.get_status_display()))
     sms_code_verify(phone=actor.phone, purpose=SmsCode.Purpose.SIGN, code=code, now=now)
     label = f"{actor.name_masked}（{actor.username}，{actor.get_role_display()}）"
     consent = {"signer_label": label, "signed_at": now, "ip": ip or "未知", "phone_masked": mask_phone(actor.phone)}
@@ -99,7 +100,7 @@ def service_agreement_sign(*, merchant: Merchant, actor, code: str, now, ip: str
         locked_merchant = locks.merchant_for_update(merchant_id=merchant.pk)
         agreement = locks.agreement_for_update(agreement_id=agreement.pk)
         if agreement.status != ServiceAgreement.Status.PENDING:
-            raise AgreementAlreadySigned(f"服务协议 {agreement.number} 已签署，不能重复签署")
+            raise AgreementAlreadySigned(_("服务协议 {number} 已签署，不能重复签署").format(number=agreement.number))
         document = MerchantDocument(merchant=locked_merchant, kind=MerchantDocument.Kind.AGREEMENT,
                                     content_type="application/pdf", size=len(sealed.content), sha256=sealed.sha256,
                                     original_name=f"服务协议-{agreement.number}.pdf", uploaded_by=actor)

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.permissions import require_capability
 from core import audit
@@ -30,9 +31,9 @@ def api_key_create(*, merchant: Merchant, actor, label: str = "", now, ip: str =
     merchant = Merchant.objects.get(pk=merchant.pk)  # the caller's copy may be stale
     require_capability(actor, "manage_api_keys")
     if merchant.status != Merchant.Status.ACTIVE:
-        raise MerchantNotActive("开户后才能创建 API 密钥")
+        raise MerchantNotActive(gettext("开户后才能创建 API 密钥"))
     if ApiKey.objects.filter(merchant=merchant, revoked_at__isnull=True).count() >= MAX_ACTIVE_KEYS:
-        raise ChangeNotAllowed(f"最多同时有 {MAX_ACTIVE_KEYS} 个有效密钥，请先吊销不用的密钥")
+        raise ChangeNotAllowed(gettext("最多同时有 {MAX_ACTIVE_KEYS} 个有效密钥，请先吊销不用的密钥").format(MAX_ACTIVE_KEYS=MAX_ACTIVE_KEYS))
     key_id = "lgk_" + secrets.token_hex(10)
     secret = "lgs_" + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(merchant=merchant, key_id=key_id, label=(label or "").strip()[:100],
@@ -47,7 +48,7 @@ def api_key_create(*, merchant: Merchant, actor, label: str = "", now, ip: str =
 def api_key_revoke(*, merchant: Merchant, actor, key_id: str, now, ip: str = "") -> ApiKey:
     """Revoke a key at once; requests signed with it are refused from now on. Raises RoleRequired, NotFound."""
     require_capability(actor, "manage_api_keys")
-    key = get_for_tenant(ApiKey.objects.select_for_update(), merchant=merchant, message="未找到该 API 密钥",
+    key = get_for_tenant(ApiKey.objects.select_for_update(), merchant=merchant, message=gettext("未找到该 API 密钥"),
                          key_id=key_id)
     if key.revoked_at is None:
         key.revoked_at, key.revoked_by = now, actor

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext, gettext_lazy
 from django_fsm import can_proceed
 
 from accounts.models import Role, User
@@ -30,16 +31,16 @@ from merchants.exceptions import (
 from merchants.models import Industry, Merchant, MerchantApplication, MerchantConfiguration, MerchantDocument
 
 REQUIRED_FIELDS = {
-    "company_name": "企业名称",
-    "uscc": "统一社会信用代码",
-    "legal_rep_name": "法定代表人姓名",
-    "legal_rep_id_number": "法定代表人身份证号",
-    "contact_name": "联系人姓名",
-    "contact_phone": "联系人手机号",
-    "industry": "所属行业",
-    "business_scenario": "业务场景",
-    "expected_monthly_volume_fen": "预计月发放金额",
-    "licence": "营业执照",
+    "company_name": gettext_lazy("企业名称"),
+    "uscc": gettext_lazy("统一社会信用代码"),
+    "legal_rep_name": gettext_lazy("法定代表人姓名"),
+    "legal_rep_id_number": gettext_lazy("法定代表人身份证号"),
+    "contact_name": gettext_lazy("联系人姓名"),
+    "contact_phone": gettext_lazy("联系人手机号"),
+    "industry": gettext_lazy("所属行业"),
+    "business_scenario": gettext_lazy("业务场景"),
+    "expected_monthly_volume_fen": gettext_lazy("预计月发放金额"),
+    "licence": gettext_lazy("营业执照"),
 }
 EDITABLE_FIELDS = (
     "company_name", "uscc", "legal_rep_name", "legal_rep_id_number", "contact_name", "contact_phone",
@@ -49,8 +50,7 @@ EDITABLE_FIELDS = (
 
 
 def _duplicate_uscc_message(uscc: str) -> str:
-    return (f"统一社会信用代码 {uscc} 已在平台提交过入驻申请或已开户，不能重复申请。"
-            "如为贵司的申请，请使用原账号登录继续；如非贵司提交，请联系客服核实。")
+    return (gettext("统一社会信用代码 {uscc} 已在平台提交过入驻申请或已开户，不能重复申请。如为贵司的申请，请使用原账号登录继续；如非贵司提交，请联系客服核实。").format(uscc=uscc))
 
 
 def check_uscc_free(uscc: str, *, merchant: Merchant | None = None) -> str:
@@ -77,22 +77,22 @@ def merchant_application_start(*, company_name: str, uscc: str, username: str, p
     """
     company_name = (company_name or "").strip()
     if len(company_name) < 4:
-        raise ValidationFailed("请填写营业执照上的企业全称（至少 4 个字）", extra={"form_field": "company_name"})
+        raise ValidationFailed(gettext("请填写营业执照上的企业全称（至少 4 个字）"), extra={"form_field": "company_name"})
     try:
         code = check_uscc_free(uscc)
     except ValidationFailed as error:
         raise _field_error(error, "uscc") from None
     username = (username or "").strip()
     if not username:
-        raise ValidationFailed("请设置登录名", extra={"form_field": "username"})
+        raise ValidationFailed(gettext("请设置登录名"), extra={"form_field": "username"})
     try:
         phone = validate_mobile(phone)
     except ValidationFailed as error:
         raise _field_error(error, "phone") from None
     if User.objects.filter(username__iexact=username).exists():
-        raise UsernameTaken(f"登录名“{username}”已被使用，请换一个", extra={"form_field": "username"})
+        raise UsernameTaken(gettext("登录名“{username}”已被使用，请换一个").format(username=username), extra={"form_field": "username"})
     if User.objects.filter(phone_index=blind_index(phone, purpose="phone")).exists():
-        raise PhoneTaken(f"手机号 {mask_phone(phone)} 已注册平台账号，请使用其他手机号或联系客服",
+        raise PhoneTaken(gettext("手机号 {phone} 已注册平台账号，请使用其他手机号或联系客服").format(phone=mask_phone(phone)),
                          extra={"form_field": "phone"})
     try:
         validate_password(password, User(username=username))
@@ -118,8 +118,8 @@ def merchant_application_start(*, company_name: str, uscc: str, username: str, p
 def _require_editable(application: MerchantApplication) -> None:
     if not application.editable:
         raise ApplicationNotEditable(
-            f"申请当前状态为“{application.get_status_display()}”，不能修改"
-            + ("；如需修改关键信息，请在开户后提交账户变更申请" if application.status == "APPROVED" else ""))
+            gettext("申请当前状态为“{status}”，不能修改").format(status=application.get_status_display())
+            + (gettext("；如需修改关键信息，请在开户后提交账户变更申请") if application.status == "APPROVED" else ""))
 
 
 @transaction.atomic
@@ -149,7 +149,7 @@ def merchant_application_update(*, application: MerchantApplication, actor, now,
         if name in fields:
             put(name, (fields[name] or "").strip())
     if "company_name" in fields and len(application.company_name) < 4:
-        raise ValidationFailed("请填写营业执照上的企业全称（至少 4 个字）", extra={"form_field": "company_name"})
+        raise ValidationFailed(gettext("请填写营业执照上的企业全称（至少 4 个字）"), extra={"form_field": "company_name"})
     if fields.get("uscc"):
         try:
             put("uscc", check_uscc_free(fields["uscc"], merchant=merchant))
@@ -159,7 +159,7 @@ def merchant_application_update(*, application: MerchantApplication, actor, now,
         value = (fields["legal_rep_id_number"] or "").strip().upper()
         if value:
             try:
-                value = validate_resident_id(value, today=now.date(), field_label="法定代表人身份证号").number
+                value = validate_resident_id(value, today=now.date(), field_label=gettext("法定代表人身份证号")).number
             except ValidationFailed as error:
                 raise _field_error(error, "legal_rep_id_number") from None
         put("legal_rep_id_number", value)
@@ -168,7 +168,7 @@ def merchant_application_update(*, application: MerchantApplication, actor, now,
         value = (fields["contact_phone"] or "").strip()
         if value:
             try:
-                value = validate_mobile(value, field_label="联系人手机号")
+                value = validate_mobile(value, field_label=gettext("联系人手机号"))
             except ValidationFailed as error:
                 raise _field_error(error, "contact_phone") from None
         put("contact_phone", value)
@@ -177,7 +177,7 @@ def merchant_application_update(*, application: MerchantApplication, actor, now,
     if "industry" in fields:
         value = fields["industry"] or ""
         if value and value not in Industry.values:
-            raise ValidationFailed("请选择所属行业", extra={"form_field": "industry"})
+            raise ValidationFailed(gettext("请选择所属行业"), extra={"form_field": "industry"})
         put("industry", value)
     if "expected_monthly_volume" in fields:
         text = (fields["expected_monthly_volume"] or "").strip() if isinstance(fields["expected_monthly_volume"], str) \
@@ -185,7 +185,7 @@ def merchant_application_update(*, application: MerchantApplication, actor, now,
         value = None
         if text not in (None, ""):
             try:
-                value = money.parse_yuan(str(text), allow_zero=False, field="预计月发放金额")
+                value = money.parse_yuan(str(text), allow_zero=False, field=gettext("预计月发放金额"))
             except ValidationFailed as error:
                 raise _field_error(error, "expected_monthly_volume") from None
         put("expected_monthly_volume_fen", value)
@@ -228,7 +228,7 @@ def merchant_application_upload_licence(*, application: MerchantApplication, act
 
 
 def missing_fields(application: MerchantApplication) -> list[str]:
-    return [label for name, label in REQUIRED_FIELDS.items()
+    return [str(label) for name, label in REQUIRED_FIELDS.items()
             if getattr(application, name if name != "licence" else "licence_id") in (None, "")]
 
 
@@ -242,7 +242,7 @@ def merchant_application_submit(*, application: MerchantApplication, actor, now,
     _require_editable(application)
     missing = missing_fields(application)
     if missing:
-        raise ApplicationIncomplete(f"请先填写：{'、'.join(missing)}", extra={"missing": missing})
+        raise ApplicationIncomplete(gettext("请先填写：{value}").format(value='、'.join(missing)), extra={"missing": missing})
     # The provider is called outside any transaction and lock (STYLE: external calls never under a lock).
     try:
         result = get_verification_adapter().verify(
@@ -250,7 +250,7 @@ def merchant_application_submit(*, application: MerchantApplication, actor, now,
             legal_rep_name=application.legal_rep_name, legal_rep_id_number=application.legal_rep_id_number,
         )
     except ProviderUnavailable:
-        raise VerificationUnavailable("企业认证服务暂时无响应，申请未提交，请稍后再试") from None
+        raise VerificationUnavailable(gettext("企业认证服务暂时无响应，申请未提交，请稍后再试")) from None
     from risk.services import check_merchant_application
 
     with transaction.atomic():
@@ -277,7 +277,7 @@ def merchant_application_submit(*, application: MerchantApplication, actor, now,
                          after={"risk": decision.outcome})
         application.save()
     if not result.passed:
-        raise VerificationFailed(f"企业认证未通过：{result.reason}。请核对后修改再提交",
+        raise VerificationFailed(gettext("企业认证未通过：{reason}。请核对后修改再提交").format(reason=result.reason),
                                  extra={"reason": result.reason, "reference": result.reference})
     return application
 
@@ -290,7 +290,7 @@ def _review_target(application_id: int) -> tuple[Merchant, MerchantApplication]:
 
 def _require_reviewable(application: MerchantApplication, transition) -> None:
     if not can_proceed(transition):
-        raise ApplicationNotReviewable(f"申请当前状态为“{application.get_status_display()}”，不能审核")
+        raise ApplicationNotReviewable(gettext("申请当前状态为“{status}”，不能审核").format(status=application.get_status_display()))
 
 
 def _notify_applicant(application: MerchantApplication, text: str, now) -> None:
@@ -315,11 +315,11 @@ def merchant_application_approve(*, application: MerchantApplication, actor, now
         scenario=application.business_scenario, now=now,
     )
     if decision.rejected:
-        raise RiskRejected(f"风控检查未通过，不能审核通过：{decision.summary()}。请驳回并说明原因",
+        raise RiskRejected(gettext("风控检查未通过，不能审核通过：{value}。请驳回并说明原因").format(value=decision.summary()),
                            extra={"reasons": decision.reasons_as_dicts()})
     note = (note or "").strip()
     if decision.outcome == "REVIEW" and not note:
-        raise ValidationFailed(f"风控提示需人工复核（{decision.summary()}），请填写复核意见后再通过",
+        raise ValidationFailed(gettext("风控提示需人工复核（{value}），请填写复核意见后再通过").format(value=decision.summary()),
                                extra={"form_field": "note"})
     application.risk_outcome, application.risk_reasons = decision.outcome, decision.reasons_as_dicts()
     application.approve(by=actor, at=now, note=note)
@@ -341,7 +341,7 @@ def merchant_application_reject(*, application: MerchantApplication, actor, reas
     """Reject with a reason the applicant reads. Raises ApplicationNotReviewable, ValidationFailed (no reason)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("请填写驳回原因（申请企业会看到）", extra={"form_field": "reason"})
+        raise ValidationFailed(gettext("请填写驳回原因（申请企业会看到）"), extra={"form_field": "reason"})
     merchant, application = _review_target(application.pk)
     _require_reviewable(application, application.reject)
     application.reject(by=actor, at=now, note=reason)
@@ -363,7 +363,7 @@ def merchant_application_request_info(*, application: MerchantApplication, actor
     """
     message = (message or "").strip()
     if not message:
-        raise ValidationFailed("请写明需要补充的资料", extra={"form_field": "reason"})
+        raise ValidationFailed(gettext("请写明需要补充的资料"), extra={"form_field": "reason"})
     _, application = _review_target(application.pk)
     _require_reviewable(application, application.request_info)
     application.request_info(by=actor, at=now, note=message)
@@ -380,7 +380,7 @@ def merchant_application_reopen(*, application: MerchantApplication, actor, now,
     log and its reason stays visible until the next review). Raises ApplicationNotEditable."""
     merchant, application = _review_target(application.pk)
     if not (can_proceed(application.reopen) and can_proceed(merchant.reapply)):
-        raise ApplicationNotEditable(f"申请当前状态为“{application.get_status_display()}”，不需要重新申请")
+        raise ApplicationNotEditable(gettext("申请当前状态为“{status}”，不需要重新申请").format(status=application.get_status_display()))
     application.reopen()
     application.save()
     merchant.reapply()

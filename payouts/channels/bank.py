@@ -118,6 +118,47 @@ class BankAdapter(ChannelAdapter):
         return SubmitResult(outcome, channel_order_id=body.get("sqrNbr", ""), fail_code=body.get("errCod", ""),
                             fail_message=body.get("errTxt", ""), raw_status=body.get("reqSts", ""))
 
+    BATCH_SIZE = 1000  # lines per 批量代发 request
+
+    def submit_batch(self, orders) -> list[SubmitResult]:
+        """批量代发 ``POST /bank/payouts/batch``: up to 1,000 lines a request, one result per line. A timeout or a
+        5xx leaves every line of that request UNKNOWN (query them); results come by batch notices."""
+        results: list[SubmitResult] = []
+        orders = list(orders)
+        for start in range(0, len(orders), self.BATCH_SIZE):
+            chunk = orders[start:start + self.BATCH_SIZE]
+            payload = {"notifyUrl": self.notify_url, "items": [
+                {"yurRef": key, "trsAmt": format_yuan(order.amount_fen), "crtAcc": order.payee_account,
+                 "crtNam": order.payee_name, "crtBnk": order.payee_bank, "nusAge": order.remark[:30]}
+                for order, key in chunk]}
+            try:
+                status, answer = self._call("POST", "/bank/payouts/batch", payload)
+            except ChannelTimeout:
+                results += [SubmitResult(Outcome.UNKNOWN, fail_message="银行前置机超时")] * len(chunk)
+                continue
+            head, items = answer.get("head", {}), answer.get("body", {}).get("items", [])
+            if status in (401, 403):
+                results += [SubmitResult(Outcome.REJECTED, fail_code=answer.get("code", str(status)))] * len(chunk)
+                continue
+            if status >= 500 or head.get("resultcode") != "SUC0000" or len(items) != len(chunk):
+                results += [SubmitResult(Outcome.UNKNOWN, fail_code=head.get("resultcode", str(status)),
+                                         fail_message="银行批量代发结果未知")] * len(chunk)
+                continue
+            for item in items:
+                code = item.get("resultcode", "SUC0000")
+                if code == "ERR_DUPLICATE_REF":
+                    results.append(SubmitResult(Outcome.REJECTED, fail_code=code, fail_message=item.get("errTxt", "")))
+                elif code == "SYSTEM_BUSY":
+                    results.append(SubmitResult(Outcome.UNKNOWN, fail_code=code, fail_message="该笔结果未知"))
+                else:
+                    state = _status(item)
+                    outcome = {QueryStatus.SUCCEEDED: Outcome.SUCCEEDED, QueryStatus.FAILED: Outcome.FAILED}.get(
+                        state, Outcome.ACCEPTED)
+                    results.append(SubmitResult(outcome, channel_order_id=item.get("sqrNbr", ""),
+                                                fail_code=item.get("errCod", ""), fail_message=item.get("errTxt", ""),
+                                                raw_status=item.get("reqSts", "")))
+        return results
+
     def query(self, idempotency_key: str) -> QueryResult:
         try:
             status, answer = self._call("GET", f"/bank/payouts/{idempotency_key}")
@@ -134,8 +175,20 @@ class BankAdapter(ChannelAdapter):
                            finished_at=_parse_bank_time(body.get("finTim", "")))
 
     def parse_notification(self, *, headers, body: bytes) -> Notification:
+        notices = self.parse_notifications(headers=headers, body=body)
+        if len(notices) != 1:
+            raise InvalidSignature("批量通知请用 parse_notifications 解析")
+        return notices[0]
+
+    def parse_notifications(self, *, headers, body: bytes) -> list[Notification]:
+        """A single result (``FINPAY``) or a batch notice (``FINPAY_BATCH`` with ``items``)."""
         verify_signed(self.channel, headers, body, secret=self.secret)
         data = self._json(body)
+        if data.get("msgTyp") == "FINPAY_BATCH" and isinstance(data.get("items"), list):
+            return [self._notification(item) for item in data["items"]]
+        return [self._notification(data)]
+
+    def _notification(self, data: dict) -> Notification:
         if data.get("msgTyp") != "FINPAY" or not data.get("notifyId") or not data.get("yurRef"):
             raise InvalidSignature("不是代发结果通知")
         return Notification(channel=self.channel, notify_id=data["notifyId"], idempotency_key=data["yurRef"],
@@ -151,7 +204,8 @@ class BankAdapter(ChannelAdapter):
         data = self._json(body)
         if data.get("msgTyp") != "NCCRTTRS" or not data.get("seqNbr"):
             raise InvalidSignature("不是到账通知")
-        if data.get("amtCdr") != "C":
+        reversal = data.get("rvsTag") == "*" and data.get("orgSeq")
+        if data.get("amtCdr") != "C" and not reversal:
             return None
         moment = _parse_bank_time(f"{data.get('trsDat', '')}{data.get('trsTim', '')}")
         return IncomingTransferData(
@@ -159,6 +213,7 @@ class BankAdapter(ChannelAdapter):
             value_date=moment.date() if moment else timezone.localdate(), transacted_at=moment,
             payer_account_name=data.get("rpyNam", ""), payer_account_number=data.get("rpyAcc", ""),
             payer_bank=data.get("rpyBnk", ""), virtual_account=data.get("dmaNbr", ""), postscript=data.get("narTxt", ""),
+            reverses_serial=data.get("orgSeq", "") if reversal else "",
         )
 
     def fetch_statement(self, *, date: dt.date, kind: str = "payouts") -> bytes:

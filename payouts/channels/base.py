@@ -25,6 +25,7 @@ import logging
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -139,6 +140,17 @@ class ChannelAdapter(ABC):
     @abstractmethod
     def parse_notification(self, *, headers: dict[str, str], body: bytes) -> Notification:
         """Verify and normalise a payout-result notification. Raises InvalidSignature (payouts.exceptions)."""
+
+    def submit_batch(self, orders: Sequence[tuple[PayoutRequest, str]]) -> list[SubmitResult]:
+        """Send many payouts (``(order, idempotency_key)`` pairs); one result per order, in order.
+
+        The default sends them one by one; channels with a batch API (the bank's 批量代发) override it.
+        """
+        return [self.submit(order, key) for order, key in orders]
+
+    def parse_notifications(self, *, headers: dict[str, str], body: bytes) -> list[Notification]:
+        """Verify a notification that may carry several results (a bank batch notice); one Notification each."""
+        return [self.parse_notification(headers=headers, body=body)]
 
     @abstractmethod
     def fetch_statement(self, *, date: dt.date, kind: str = "payouts") -> bytes:

@@ -10,7 +10,8 @@ preamble lines, a header row, one row per transaction, a totals line::
     2026-03-16,10:30:00,B2026031600001,贷,1500.00,81500.00,6222020200112233445,天津快送同城配送有限公司,工商银行天津分行,12290866000000017,汇款,LG0000017 充值
     合计,笔数,1,金额,1500.00
 
-Only credit rows (借贷标志 贷 / C) are incoming transfers; debit rows are counted as skipped. Amounts are yuan with
+Only credit rows (借贷标志 贷 / C) are incoming transfers; debit rows are counted as skipped, except a reversal
+(冲补账标志 ``*``, CMB's RVSTAG), a debit that takes back the credit named in 原交易流水号. Amounts are yuan with
 at most two decimals, parsed strictly to fen.
 """
 
@@ -26,7 +27,7 @@ from core.exceptions import ValidationFailed
 from core.money import format_yuan, parse_yuan
 
 HEADER = ["交易日期", "交易时间", "交易流水号", "借贷标志", "交易金额", "账户余额", "对方账号", "对方户名", "对方开户行",
-          "收款虚拟账号", "摘要", "附言"]
+          "收款虚拟账号", "摘要", "附言", "冲补账标志", "原交易流水号"]
 REQUIRED = ["交易日期", "交易流水号", "借贷标志", "交易金额"]
 CREDIT_FLAGS = {"贷", "C", "CR", "2"}
 DEBIT_FLAGS = {"借", "D", "DR", "1"}
@@ -141,7 +142,12 @@ def parse_incoming_statement(content: bytes) -> ParsedStatement:
         if len(result.errors) > errors_before:
             continue
         seen.setdefault(serial, (line, amount_fen))
-        if flag in DEBIT_FLAGS:
+        reversal = row.get("冲补账标志", "") == "*"
+        original = row.get("原交易流水号", "")
+        if reversal and not original:
+            bad("原交易流水号", "冲正行必须填写原交易流水号")
+            continue
+        if flag in DEBIT_FLAGS and not reversal:
             result.skipped += 1
             continue
         transacted_at = dt.datetime.combine(value_date, value_time, tzinfo=tz) if value_time else None
@@ -150,6 +156,7 @@ def parse_incoming_statement(content: bytes) -> ParsedStatement:
             payer_account_name=row.get("对方户名", ""), payer_account_number=payer_number,
             payer_bank=row.get("对方开户行", ""), virtual_account=row.get("收款虚拟账号", ""),
             postscript=" ".join(part for part in (row.get("摘要", ""), row.get("附言", "")) if part),
+            reverses_serial=original if reversal else "",
         ))
     if header is None:
         result.errors.append({"line": 1, "column": "", "message": "未找到表头行（首列为“交易日期”），请上传银行导出的交易明细文件"})
@@ -175,6 +182,7 @@ def render_incoming_statement(*, rows: list[dict], account_number: str, account_
         writer.writerow([date.isoformat(), row.get("time", ""), row["serial"], row.get("flag", "贷"),
                          format_yuan(row["amount_fen"]), format_yuan(balance), row.get("payer_account", ""),
                          row.get("payer_name", ""), row.get("payer_bank", ""), row.get("virtual_account", ""),
-                         row.get("summary", "汇款"), row.get("postscript", "")])
+                         row.get("summary", "汇款"), row.get("postscript", ""), row.get("reversal", ""),
+                         row.get("reverses", "")])
     writer.writerow(["合计", "笔数", len(rows), "金额", format_yuan(total)])
     return out.getvalue().encode("gb18030")

@@ -96,6 +96,7 @@ class IncomingTransfer(FSMModelMixin, models.Model):
         UNMATCHED = "UNMATCHED", _("待认领")
         MATCHED = "MATCHED", _("已入账")
         RETURNED = "RETURNED", _("已退回")
+        REVERSED = "REVERSED", _("已冲正")
 
     class Source(models.TextChoices):
         STATEMENT = "STATEMENT", _("银行流水文件")
@@ -128,6 +129,8 @@ class IncomingTransfer(FSMModelMixin, models.Model):
     handled_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("处理人"))
     returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    reversal_serial = models.CharField(_("冲正流水号"), max_length=64, blank=True)
+    reversed_at = models.DateTimeField(_("冲正时间"), null=True, blank=True)
     return_reason = models.CharField(_("退回原因"), max_length=200, blank=True)
     received_at = models.DateTimeField(_("接收时间"))
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -153,6 +156,12 @@ class IncomingTransfer(FSMModelMixin, models.Model):
         self.match_method = how
         self.matched_at = at
         self.handled_by = by
+
+    @transition(field=status, source=[Status.UNMATCHED, Status.MATCHED], target=Status.REVERSED)
+    def reverse(self, *, serial: str, at) -> None:
+        """The bank took the credit back (冲正, RVSTAG ``*``)."""
+        self.reversal_serial = serial
+        self.reversed_at = at
 
     @transition(field=status, source=Status.UNMATCHED, target=Status.RETURNED)
     def return_to_payer(self, *, reason: str, at, by=None) -> None:

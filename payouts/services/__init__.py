@@ -4,7 +4,12 @@
 - ``channels``: payout-result notifications from the channels (stored once, then handed to the order handler).
 """
 
-from payouts.services.channels import channel_notification_receive  # noqa: F401
+from payouts.services.channels import (  # noqa: F401
+    channel_notification_receive,
+    channel_notifications_receive,
+    notification_batch_handler,
+    notification_handler,
+)
 from payouts.services.funding import (  # noqa: F401
     IncomingTransferData,
     incoming_transfer_match,

@@ -75,6 +75,8 @@ class IncomingTransferData:
     payer_bank: str = ""
     virtual_account: str = ""
     postscript: str = ""
+    #: For a reversal (冲正) line or notice: the serial of the credit the bank takes back.
+    reverses_serial: str = ""
 
 
 @transaction.atomic
@@ -168,6 +170,8 @@ def incoming_transfer_receive(*, data: IncomingTransferData, source: str, now,
     """
     if isinstance(data.amount_fen, bool) or not isinstance(data.amount_fen, int) or data.amount_fen <= 0:
         raise ValidationFailed(f"来账 {data.bank_serial} 的金额必须为正整数（分）")
+    if data.reverses_serial:
+        return incoming_transfer_reverse(data=data, now=now), False
     existing = IncomingTransfer.objects.filter(bank_serial=data.bank_serial).first()
     if existing is None:
         transfer = IncomingTransfer(
@@ -209,6 +213,45 @@ def incoming_transfer_receive(*, data: IncomingTransferData, source: str, now,
         audit.record(event="payouts.incoming.unmatched", now=now, subject=transfer,
                      after={"amount_fen": transfer.amount_fen, "source": source})
     return transfer, True
+
+
+@transaction.atomic
+def incoming_transfer_reverse(*, data: IncomingTransferData, now) -> IncomingTransfer:
+    """冲正: the bank takes back an earlier credit (``data.reverses_serial``). Idempotent by the reversal serial.
+
+    A credited transfer is taken back from the enterprise (``MERCHANT_AVAILABLE +X / CUSTODY_BANK −X``); one still
+    in the queue from suspense (``SUSPENSE +X / CUSTODY_BANK −X``).
+
+    Raises NotFound (no such credit yet: the statement or notice is retried later), IncomingTransferConflict (the
+    amounts differ, or it was already returned), InsufficientBalance (the enterprise has spent the money: operations
+    must settle it with the enterprise first).
+    """
+    from core.exceptions import NotFound
+
+    transfer = IncomingTransfer.objects.select_for_update().filter(bank_serial=data.reverses_serial).first()
+    if transfer is None:
+        raise NotFound(f"冲正流水 {data.bank_serial} 对应的原来账 {data.reverses_serial} 尚未收到，稍后重试")
+    if transfer.status == IncomingTransfer.Status.REVERSED:
+        if transfer.reversal_serial != data.bank_serial:
+            raise IncomingTransferConflict(f"来账 {transfer.bank_serial} 已被流水 {transfer.reversal_serial} 冲正")
+        return transfer
+    if transfer.amount_fen != data.amount_fen or not can_proceed(transfer.reverse):
+        raise IncomingTransferConflict(
+            f"冲正流水 {data.bank_serial} 与原来账 {transfer.bank_serial} 不符（金额或状态“{transfer.get_status_display()}”），"
+            "请与银行核对", extra={"bank_serial": transfer.bank_serial})
+    was = transfer.status
+    if was == IncomingTransfer.Status.MATCHED:
+        source_account = _available(transfer.merchant, now)
+    else:
+        source_account = _suspense(now)
+    transfer.reverse(serial=data.bank_serial, at=now)
+    transfer.save(update_fields=["status", "reversal_serial", "reversed_at", "updated_at"])
+    ledger_services.entry_post(kind="funding.reversal", ref=transfer, merchant=transfer.merchant,
+                               lines=[(source_account, transfer.amount_fen), (_custody(now), -transfer.amount_fen)],
+                               memo=f"来账冲正 {transfer.bank_serial}", now=now)
+    audit.record(event="payouts.incoming.reversed", now=now, subject=transfer, merchant=transfer.merchant_id,
+                 before={"status": was}, after={"status": transfer.status, "reversal_serial": data.bank_serial})
+    return transfer
 
 
 def _lock_transfer(transfer_id: int) -> IncomingTransfer:

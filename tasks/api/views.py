@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -29,7 +30,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.H
 class CanManageTasks(BasePermission):
     """Reads for any enterprise principal; writes need the "manage_tasks" capability when the caller is staff."""
 
-    message = "您的角色无权管理任务，请联系企业管理员"
+    message = _("您的角色无权管理任务，请联系企业管理员")
 
     def has_permission(self, request, view):
         if request.method in ("GET", "HEAD", "OPTIONS"):
@@ -100,6 +101,7 @@ class TaskUpdateApi(TasksApi):
 
 
 def _actor(request):
+    """The staff user, or the partner's API key principal (services keep only real users on their rows)."""
     user = request.user
     return user if user and user.is_authenticated else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core import audit
 from tasks.exceptions import TaskInvalid
@@ -13,7 +14,7 @@ from tasks.models import MerchantCategory, TaskCategory
 def merchant_category_grant(*, merchant, category: TaskCategory, actor, now, note: str = "") -> MerchantCategory:
     """Approve ``category`` for ``merchant`` (idempotent). Raises TaskInvalid for an inactive category."""
     if not category.is_active:
-        raise TaskInvalid(f"类目“{category.name}”已停用，不能开通", extra={"field": "category"})
+        raise TaskInvalid(_("类目“{kind}”已停用，不能开通").format(kind=category.name), extra={"field": "category"})
     row, created = MerchantCategory.objects.get_or_create(merchant=merchant, category=category,
                                                           defaults={"approved_at": now, "note": note[:200]})
     if created:

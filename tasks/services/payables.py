@@ -7,6 +7,7 @@ Each call is all or nothing over the listed items, which are locked in id order 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core import audit
 from tasks.exceptions import PayableNotFound, PayableStateInvalid
@@ -16,20 +17,20 @@ from tasks.models import PayableWork
 def _locked(*, merchant, payable_ids) -> list[PayableWork]:
     ids = sorted({int(i) for i in payable_ids})
     if not ids:
-        raise PayableNotFound("请至少选择一项待付款工作")
+        raise PayableNotFound(_("请至少选择一项待付款工作"))
     rows = list(PayableWork.objects.for_tenant(merchant).select_for_update(no_key=True).filter(pk__in=ids)
                 .order_by("id"))
     found = {row.pk for row in rows}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise PayableNotFound(f"未找到待付款工作：{'、'.join(f'#{i}' for i in missing)}", extra={"missing": missing})
+        raise PayableNotFound(_("未找到待付款工作：{value}").format(value='、'.join(f'#{i}' for i in missing)), extra={"missing": missing})
     return rows
 
 
 def _require_ref(ref: str) -> str:
     ref = (ref or "").strip()
     if not ref or len(ref) > 64:
-        raise PayableStateInvalid("付款引用（ref）必须是 1–64 个字符", extra={"field": "ref"})
+        raise PayableStateInvalid(_("付款引用（ref）必须是 1–64 个字符"), extra={"field": "ref"})
     return ref
 
 
@@ -45,7 +46,7 @@ def payable_work_reserve(*, merchant, payable_ids, ref: str, now) -> list[Payabl
                                     or (r.status == PayableWork.Status.RESERVED and r.reserved_ref == ref))]
     if busy:
         raise PayableStateInvalid(
-            "以下工作已在其他付款中或已付款：" + "、".join(f"#{r.pk}（{r.get_status_display()}）" for r in busy),
+            _("以下工作已在其他付款中或已付款：") + "、".join(f"#{r.pk}（{r.get_status_display()}）" for r in busy),
             extra={"ids": [r.pk for r in busy]})
     for row in rows:
         if row.status == PayableWork.Status.READY:
@@ -66,7 +67,7 @@ def payable_work_mark_paid(*, merchant, payable_ids, ref: str, now) -> list[Paya
     rows = _locked(merchant=merchant, payable_ids=payable_ids)
     wrong = [r for r in rows if r.reserved_ref != ref or r.status == PayableWork.Status.READY]
     if wrong:
-        raise PayableStateInvalid("以下工作未被该付款锁定，不能标记为已付款："
+        raise PayableStateInvalid(_("以下工作未被该付款锁定，不能标记为已付款：")
                                   + "、".join(f"#{r.pk}" for r in wrong), extra={"ids": [r.pk for r in wrong]})
     for row in rows:
         if row.status == PayableWork.Status.RESERVED:
@@ -87,7 +88,7 @@ def payable_work_release(*, merchant, payable_ids, ref: str, now) -> list[Payabl
     wrong = [r for r in rows if r.status == PayableWork.Status.PAID
              or (r.status == PayableWork.Status.RESERVED and r.reserved_ref != ref)]
     if wrong:
-        raise PayableStateInvalid("以下工作已付款或被其他付款锁定，不能释放："
+        raise PayableStateInvalid(_("以下工作已付款或被其他付款锁定，不能释放：")
                                   + "、".join(f"#{r.pk}" for r in wrong), extra={"ids": [r.pk for r in wrong]})
     for row in rows:
         if row.status == PayableWork.Status.RESERVED:

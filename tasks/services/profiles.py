@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core import audit
 from members.models import Member
@@ -16,12 +17,12 @@ def worker_profile_update(*, member: Member | None, skills: list[str], city: str
                           longitude=None, now) -> WorkerProfile:
     """Raises WorkerNotEligible (no member record yet), TaskInvalid (too many skills, bad coordinates)."""
     if member is None:
-        raise WorkerNotEligible("请先完成注册和实名认证", extra={"missing": [{"code": "not_verified",
+        raise WorkerNotEligible(gettext("请先完成注册和实名认证"), extra={"missing": [{"code": "not_verified",
                                                                        "message": "请先完成实名认证",
                                                                        "url": "/m/verify/"}]})
     cleaned = list(dict.fromkeys(s.strip() for s in skills if s and s.strip()))
     if len(cleaned) > 10 or any(len(s) > 20 for s in cleaned):
-        raise TaskInvalid("最多 10 项技能，每项不超过 20 个字", extra={"field": "skills"})
+        raise TaskInvalid(gettext("最多 10 项技能，每项不超过 20 个字"), extra={"field": "skills"})
     lat = lng = None
     if latitude not in (None, "") or longitude not in (None, ""):
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from core import audit
@@ -47,20 +48,20 @@ def require_eligible(*, member: Member | None, merchant) -> None:
     eligibility = worker_eligibility(member=member, merchant=merchant)
     if not eligibility.ok:
         steps = "；".join(item["message"] for item in eligibility.missing)
-        raise WorkerNotEligible(f"暂不能接取该企业的任务：{steps}", extra={"missing": eligibility.missing})
+        raise WorkerNotEligible(_("暂不能接取该企业的任务：{steps}").format(steps=steps), extra={"missing": eligibility.missing})
 
 
 def _require_open(task: Task, *, now) -> None:
     if task.status != Task.Status.APPROVED:
-        raise TaskClosedForTaking(f"任务当前“{task.get_status_display()}”，不能报名或接取", extra={"status": task.status})
+        raise TaskClosedForTaking(_("任务当前“{status}”，不能报名或接取").format(status=task.get_status_display()), extra={"status": task.status})
     if now > task.deadline_at:
-        raise TaskClosedForTaking("任务报名已截止", extra={"deadline_at": task.deadline_at.isoformat()})
+        raise TaskClosedForTaking(_("任务报名已截止"), extra={"deadline_at": task.deadline_at.isoformat()})
 
 
 def _require_slot(task: Task, *, needed: int = 1) -> None:
     taken = slots_taken(task)
     if taken + needed > task.headcount:
-        raise HeadcountFull(f"名额已满（共 {task.headcount} 人，已有 {taken} 人）",
+        raise HeadcountFull(_("名额已满（共 {headcount} 人，已有 {taken} 人）").format(headcount=task.headcount, taken=taken),
                             extra={"headcount": task.headcount, "taken": taken})
 
 
@@ -68,7 +69,7 @@ def _require_not_on_task(task: Task, member: Member) -> None:
     live = TaskAssignment.objects.filter(task=task, member=member, part_no__isnull=True).exclude(
         status__in=[TaskAssignment.Status.DECLINED, TaskAssignment.Status.WITHDRAWN]).order_by("id").first()
     if live is not None:
-        raise AlreadyTaken(f"您已在该任务中（{live.get_status_display()}）", extra={"assignment_id": live.pk})
+        raise AlreadyTaken(_("您已在该任务中（{status}）").format(status=live.get_status_display()), extra={"assignment_id": live.pk})
 
 
 def _new_assignment(task: Task, member: Member, *, status: str, now, match_score=None, **fields) -> TaskAssignment:
@@ -87,7 +88,7 @@ def task_apply(*, member: Member | None, task_id: int, now) -> TaskAssignment:
     _require_open(task, now=now)
     require_eligible(member=member, merchant=task.merchant)
     if task.take_mode != Task.TakeMode.APPLY:
-        raise TaskClosedForTaking("该任务先到先得，请直接点“接取”", extra={"take_mode": task.take_mode})
+        raise TaskClosedForTaking(_("该任务先到先得，请直接点“接取”"), extra={"take_mode": task.take_mode})
     _require_not_on_task(task, member)
     _require_slot(task)
     assignment = _new_assignment(task, member, status=TaskAssignment.Status.APPLIED, now=now)
@@ -106,7 +107,7 @@ def task_claim(*, member: Member | None, task_id: int, now) -> TaskAssignment:
     _require_open(task, now=now)
     require_eligible(member=member, merchant=task.merchant)
     if task.take_mode != Task.TakeMode.CLAIM:
-        raise TaskClosedForTaking("该任务需要报名并由企业录用，请点“报名”", extra={"take_mode": task.take_mode})
+        raise TaskClosedForTaking(_("该任务需要报名并由企业录用，请点“报名”"), extra={"take_mode": task.take_mode})
     _require_not_on_task(task, member)
     _require_slot(task)
     assignment = _new_assignment(task, member, status=TaskAssignment.Status.CLAIMED, now=now, assigned_at=now)
@@ -121,9 +122,9 @@ def assignment_approve(*, merchant, assignment_id: int, actor, now) -> TaskAssig
     TaskClosedForTaking, WorkerNotEligible, HeadcountFull."""
     task, assignment = locks.assignment_for_update(assignment_id=assignment_id, merchant=merchant)
     if not can_proceed(assignment.approve):
-        raise AssignmentStateInvalid(f"该报名当前“{assignment.get_status_display()}”，不能录用")
+        raise AssignmentStateInvalid(_("该报名当前“{status}”，不能录用").format(status=assignment.get_status_display()))
     if task.status != Task.Status.APPROVED:
-        raise TaskClosedForTaking(f"任务当前“{task.get_status_display()}”，不能录用")
+        raise TaskClosedForTaking(_("任务当前“{status}”，不能录用").format(status=task.get_status_display()))
     require_eligible(member=assignment.member, merchant=merchant)
     _require_slot(task)
     assignment.approve(at=now)
@@ -139,7 +140,7 @@ def assignment_decline(*, merchant, assignment_id: int, actor, now) -> TaskAssig
     """The enterprise turns an applicant down. Raises AssignmentNotFound, AssignmentStateInvalid."""
     _task, assignment = locks.assignment_for_update(assignment_id=assignment_id, merchant=merchant)
     if assignment.status != TaskAssignment.Status.APPLIED:
-        raise AssignmentStateInvalid(f"该报名当前“{assignment.get_status_display()}”，不能谢绝")
+        raise AssignmentStateInvalid(_("该报名当前“{status}”，不能谢绝").format(status=assignment.get_status_display()))
     assignment.decline(at=now)
     assignment.save(update_fields=["status", "decided_at", "updated_at"])
     audit.record(event="tasks.assignment.declined", now=now, actor=actor, subject=assignment,
@@ -158,18 +159,18 @@ def task_invite(*, merchant, task_id: int, member_ids: list[int], actor, now,
     _require_open(task, now=now)
     ids = list(dict.fromkeys(int(i) for i in member_ids))
     if not ids:
-        raise TaskInvalid("请至少选择一位灵工人员", extra={"field": "member_ids"})
+        raise TaskInvalid(_("请至少选择一位灵工人员"), extra={"field": "member_ids"})
     members = {m.pk: m for m in Member.objects.filter(pk__in=ids)}
     created = []
     for member_id in ids:
         member = members.get(member_id)
         if member is None:
-            raise TaskInvalid(f"灵工人员 #{member_id} 不存在", extra={"field": "member_ids", "member_id": member_id})
+            raise TaskInvalid(_("灵工人员 #{member_id} 不存在").format(member_id=member_id), extra={"field": "member_ids", "member_id": member_id})
         try:
             require_eligible(member=member, merchant=merchant)
             _require_not_on_task(task, member)
         except (WorkerNotEligible, AlreadyTaken) as error:
-            raise type(error)(f"灵工人员 #{member_id}：{error.message}",
+            raise type(error)(_("灵工人员 #{member_id}：{message}").format(member_id=member_id, message=error.message),
                               extra={**error.extra, "member_id": member_id}) from None
         assignment = _new_assignment(task, member, status=TaskAssignment.Status.INVITED, now=now,
                                      match_score=(scores or {}).get(member_id))
@@ -186,7 +187,7 @@ def assignment_respond_invitation(*, member: Member | None, assignment_id: int, 
     TaskClosedForTaking, WorkerNotEligible, HeadcountFull."""
     task, assignment = locks.member_assignment_for_update(assignment_id=assignment_id, member=member)
     if assignment.status != TaskAssignment.Status.INVITED:
-        raise AssignmentStateInvalid(f"该邀请当前“{assignment.get_status_display()}”，不能再回复")
+        raise AssignmentStateInvalid(_("该邀请当前“{status}”，不能再回复").format(status=assignment.get_status_display()))
     if accept:
         _require_open(task, now=now)
         require_eligible(member=member, merchant=task.merchant)
@@ -208,7 +209,7 @@ def assignment_withdraw(*, member: Member | None, assignment_id: int, now) -> Ta
     AssignmentStateInvalid."""
     _task, assignment = locks.member_assignment_for_update(assignment_id=assignment_id, member=member)
     if not can_proceed(assignment.withdraw):
-        raise AssignmentStateInvalid(f"当前“{assignment.get_status_display()}”，不能放弃")
+        raise AssignmentStateInvalid(_("当前“{status}”，不能放弃").format(status=assignment.get_status_display()))
     before = assignment.status
     assignment.withdraw(at=now)
     assignment.save(update_fields=["status", "decided_at", "updated_at"])
@@ -227,31 +228,31 @@ def task_split(*, merchant, task_id: int, parts: list[PartData], actor, now) -> 
     """
     task = locks.task_for_update(task_id=task_id, merchant=merchant)
     if task.status != Task.Status.APPROVED:
-        raise TaskClosedForTaking(f"任务当前“{task.get_status_display()}”，只有已发布的任务可以分包")
+        raise TaskClosedForTaking(_("任务当前“{status}”，只有已发布的任务可以分包").format(status=task.get_status_display()))
     if not parts:
-        raise TaskInvalid("请至少添加一个分包", extra={"field": "parts"})
+        raise TaskInvalid(_("请至少添加一个分包"), extra={"field": "parts"})
     _require_slot(task, needed=len(parts))
     members = {m.pk: m for m in Member.objects.filter(pk__in=[p.member_id for p in parts])}
     cost = 0
     for index, part in enumerate(parts, start=1):
         if not (part.title or "").strip():
-            raise TaskInvalid(f"第 {index} 个分包：请填写分包内容", extra={"field": "parts", "part": index})
+            raise TaskInvalid(_("第 {index} 个分包：请填写分包内容").format(index=index), extra={"field": "parts", "part": index})
         quantity = Decimal(part.quantity)
         if quantity <= 0 or quantity != quantity.quantize(Decimal("0.01")):
-            raise QuantityInvalid(f"第 {index} 个分包：数量必须大于 0，最多两位小数", extra={"part": index})
+            raise QuantityInvalid(_("第 {index} 个分包：数量必须大于 0，最多两位小数").format(index=index), extra={"part": index})
         member = members.get(part.member_id)
         if member is None:
-            raise TaskInvalid(f"第 {index} 个分包：灵工人员 #{part.member_id} 不存在", extra={"part": index})
+            raise TaskInvalid(_("第 {index} 个分包：灵工人员 #{member_id} 不存在").format(index=index, member_id=part.member_id), extra={"part": index})
         try:
             require_eligible(member=member, merchant=merchant)
         except WorkerNotEligible as error:
-            raise WorkerNotEligible(f"第 {index} 个分包（人员 #{member.pk}）：{error.message}",
+            raise WorkerNotEligible(_("第 {index} 个分包（人员 #{pk}）：{message}").format(index=index, pk=member.pk, message=error.message),
                                     extra={**error.extra, "part": index}) from None
         cost += round_fen(quantity * task.unit_price_fen)
     committed = committed_fen(task)
     if committed + cost > task.budget_fen:
         raise QuantityInvalid(
-            f"分包金额 {format_cny(cost)} 加上已占用的 {format_cny(committed)} 超过任务预算 {format_cny(task.budget_fen)}",
+            _("分包金额 {cost} 加上已占用的 {committed} 超过任务预算 {budget_fen}").format(cost=format_cny(cost), committed=format_cny(committed), budget_fen=format_cny(task.budget_fen)),
             extra={"cost_fen": cost, "committed_fen": committed, "budget_fen": task.budget_fen})
     last_no = (TaskAssignment.objects.filter(task=task, part_no__isnull=False).order_by("-part_no")
                .values_list("part_no", flat=True).first() or 0)

@@ -102,3 +102,12 @@ class TestOpsAdmin:
     def test_enterprise_user_cannot_enter_the_admin(self, client):
         client.force_login(EnterpriseUserFactory())
         assert client.get("/ops/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_missing_enterprise_role_is_a_403_page_not_a_server_error(client):
+    operator = EnterpriseUserFactory(role="ENT_OPERATOR")
+    client.force_login(operator)
+    response = client.get("/enterprise/staff/")  # staff management is for the enterprise admin only
+    assert response.status_code == 403
+    assert "无权" in response.content.decode()

@@ -65,3 +65,14 @@ def test_an_english_browser_still_gets_chinese_until_english_is_chosen(client):
     assert "Enterprise sign-in" in client.get("/enterprise/login/").content.decode()
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
     assert "企业用户登录" in client.get("/enterprise/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_money_fields_are_decimal_strings_in_the_openapi_schema(client):
+    import json
+
+    schema = json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+    money_fields = [prop for component in schema["components"]["schemas"].values()
+                    for prop in component.get("properties", {}).values() if prop.get("example") == "1234.56"]
+    assert money_fields, "no YuanAmountField found in the schema"
+    assert all(prop["type"] == "string" and "pattern" in prop for prop in money_fields)

@@ -1,9 +1,18 @@
 """PostgreSQL only: real threads, real commits, the database's own rules."""
 
 import threading
+import time
 
 import pytest
-from django.db import IntegrityError, InternalError, ProgrammingError, close_old_connections, connection, transaction
+from django.db import (
+    IntegrityError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 
 from core.testing.factories import MerchantFactory
 from core.testing.ledger import assert_ledger_ok, fund
@@ -20,6 +29,13 @@ def run_threads(count, target):
 
     def worker(i):
         try:
+            # Connect before the race; other test runs may hold connections for a moment, so wait for one.
+            for _ in range(100):
+                try:
+                    connection.ensure_connection()
+                    break
+                except OperationalError:
+                    time.sleep(0.1)
             barrier.wait()
             results[i] = target(i)
         except Exception as error:  # noqa: BLE001 - the test inspects what each thread saw
@@ -135,3 +151,31 @@ def test_entries_and_postings_are_immutable(now):
         JournalEntry.objects.filter(pk=entry.pk).update(memo="changed")
     assert_ledger_ok()
 
+
+
+def test_postings_cannot_be_added_to_an_entry_of_an_earlier_transaction(now):
+    merchant = MerchantFactory()
+    accounts = services.merchant_accounts_open(merchant=merchant, now=now)
+    entry = fund(merchant, 1_00, now=now)
+    with pytest.raises(IntegrityError, match="earlier transaction"), transaction.atomic():
+        Posting.objects.create(entry=entry, account=accounts[AccountKind.MERCHANT_AVAILABLE], amount_fen=1,
+                               balance_after_fen=0, posted_at=now)
+        Posting.objects.create(entry=entry, account=accounts[AccountKind.MERCHANT_FROZEN], amount_fen=-1,
+                               balance_after_fen=1, posted_at=now)
+    assert_ledger_ok()
+
+
+def test_entries_checked_early_do_not_hide_later_ones(now):
+    merchant = MerchantFactory()
+    accounts = services.merchant_accounts_open(merchant=merchant, now=now)
+    custody = services.platform_account(kind=AccountKind.CUSTODY_BANK, now=now)
+    with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
+        fund(merchant, 1_00, now=now)
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        entry = JournalEntry.objects.create(kind="late", ref="1", posted_at=now)
+        Posting.objects.create(entry=entry, account=custody, amount_fen=5, balance_after_fen=5, posted_at=now)
+        Posting.objects.create(entry=entry, account=accounts[AccountKind.MERCHANT_AVAILABLE], amount_fen=-4,
+                               balance_after_fen=4, posted_at=now)
+    assert JournalEntry.objects.count() == 0

@@ -159,3 +159,37 @@ def test_sandbox_topup_reaches_the_platform_and_is_credited(live_server, tmp_pat
     assert IncomingTransfer.objects.filter(status=IncomingTransfer.Status.MATCHED, merchant=merchant).count() == 2
     assert ledger_selectors.merchant_available_fen(merchant=merchant) == 500_00
     assert_ledger_ok()
+
+
+def test_bank_batch_notice_is_recorded_whole_and_once(client):
+    items = [{"notifyId": f"n{i}", "msgTyp": "FINPAY", "yurRef": f"PO-{i}", "reqSts": "FIN", "rtnFlg": "S",
+              "errCod": "", "errTxt": "", "trsAmt": "10.00", "sqrNbr": f"S{i}", "finTim": "20260316103000"}
+             for i in range(3)]
+    body = json.dumps({"notifyId": "batch-1", "msgTyp": "FINPAY_BATCH", "items": items}).encode()
+    for _ in range(2):
+        assert post_signed(client, "/callbacks/bank/payouts", body).status_code == 200
+    assert ChannelNotification.objects.count() == 3
+    assert set(ChannelNotification.objects.values_list("deliveries", flat=True)) == {2}
+    assert set(ChannelNotification.objects.values_list("status", flat=True)) == {"SUCCEEDED"}
+
+
+def test_batch_handlers_get_each_delivery_once_and_repeats_only_count(now):
+    from payouts.channels.base import Notification
+
+    batches = []
+    handler = channel_services.notification_batch_handler(
+        lambda *, items, now: batches.append([n.idempotency_key for _, n in items]))
+    try:
+        def n(i):
+            return Notification(channel="BANK", notify_id=f"b{i}", idempotency_key=f"PO-{i}", status="SUCCEEDED",
+                                amount_fen=100)
+
+        first = channel_services.channel_notifications_receive(notifications=[n(1), n(2), n(2)], now=now)
+        second = channel_services.channel_notifications_receive(notifications=[n(2), n(3)], now=now)
+    finally:
+        channel_services._batch_handlers.remove(handler)
+    assert [created for _, created in first] == [True, True, False]
+    assert [created for _, created in second] == [False, True]
+    assert batches == [["PO-1", "PO-2"], ["PO-3"]]
+    assert ChannelNotification.objects.get(notify_id="b2").deliveries == 3
+    assert ChannelNotification.objects.filter(processed_at__isnull=True).count() == 0

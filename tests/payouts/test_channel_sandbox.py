@@ -279,3 +279,44 @@ def test_a_topup_sends_a_signed_notice_and_appears_in_the_statement(sandbox, rec
     parsed = parse_incoming_statement(adapter("BANK", sandbox).fetch_statement(date=data.value_date, kind="incoming"))
     assert not parsed.errors
     assert [(r.bank_serial, r.amount_fen) for r in parsed.rows] == [(serial, 1500_00)]
+
+
+def test_bank_batch_payout_answers_per_line_and_notifies_in_batches(sandbox, receiver):
+    a = adapter("BANK", sandbox)
+    a.submit(order(5_00), "KB-DUP")  # an earlier single order whose key the batch reuses with other parameters
+    lines = [(order(100_00 + i * 100), f"KB-{i}") for i in range(30)]
+    lines += [(order(7_21), "KB-FAIL"), (order(7_14), "KB-ERR"), (order(6_00), "KB-DUP")]
+    results = a.submit_batch(lines)
+    assert [r.outcome for r in results[:30]] == [Outcome.ACCEPTED] * 30
+    assert [r.outcome for r in results[30:]] == [Outcome.ACCEPTED, Outcome.UNKNOWN, Outcome.REJECTED]
+    bank = get_adapter("BANK")
+    received = receiver.wait_for(lambda got: sum(
+        len(bank.parse_notifications(headers=h, body=b)) for p, h, b in got if "payouts" in p) >= 32)
+    notices = [n for p, h, b in received if "payouts" in p for n in bank.parse_notifications(headers=h, body=b)]
+    batches = [(h, b) for p, h, b in received if b"FINPAY_BATCH" in b]
+    assert batches, "results of a batch come in batch notices"
+    biggest_headers, biggest = max(batches, key=lambda hb: len(hb[1]))
+    by_key = {n.idempotency_key: n for n in notices}
+    assert by_key["KB-0"].status == QueryStatus.SUCCEEDED
+    assert (by_key["KB-FAIL"].status, by_key["KB-FAIL"].fail_code) == (QueryStatus.FAILED, "RJ02")
+    assert "KB-ERR" not in by_key
+    assert len(bank.parse_notifications(headers=biggest_headers, body=biggest)) > 1
+    with pytest.raises(InvalidSignature, match="批量"):
+        bank.parse_notification(headers=biggest_headers, body=biggest)
+
+
+def test_a_topup_can_be_reversed_by_the_bank(sandbox, receiver):
+    row = sandbox.topup(virtual_account="12290866000000017", amount_fen=99_00, payer_name="某公司",
+                        payer_account="6222020200112233445")
+    answer = urllib.request.urlopen(urllib.request.Request(f"{sandbox.url}/sandbox/topups/{row['serial']}/reverse",
+                                                           data=b"{}", method="POST")).read()
+    reversal_serial = json.loads(answer)["serial"]
+    items = receiver.wait_for(lambda got: sum("incoming" in p for p, _, _ in got) >= 2)
+    bank = get_adapter("BANK")
+    notices = [bank.parse_incoming_notice(headers=h, body=b) for p, h, b in items if "incoming" in p]
+    reversal = next(n for n in notices if n.bank_serial == reversal_serial)
+    assert (reversal.reverses_serial, reversal.amount_fen) == (row["serial"], 99_00)
+    parsed = parse_incoming_statement(adapter("BANK", sandbox).fetch_statement(date=reversal.value_date,
+                                                                                kind="incoming"))
+    assert [(r.bank_serial, r.reverses_serial) for r in parsed.rows] == [(row["serial"], ""),
+                                                                          (reversal_serial, row["serial"])]

@@ -154,7 +154,7 @@ def test_payer_pii_is_encrypted_at_rest(now):
 def statement(*rows: str) -> bytes:
     lines = ["账户交易明细", "账号,122908660000000000,户名,灵工共享经济服务（天津）有限公司,币种,人民币",
              "起始日期,2026-03-16,截止日期,2026-03-16",
-             "交易日期,交易时间,交易流水号,借贷标志,交易金额,账户余额,对方账号,对方户名,对方开户行,收款虚拟账号,摘要,附言",
+             "交易日期,交易时间,交易流水号,借贷标志,交易金额,账户余额,对方账号,对方户名,对方开户行,收款虚拟账号,摘要,附言,冲补账标志,原交易流水号",
              *rows, "合计,笔数,0,金额,0.00"]
     return "\r\n".join(lines).encode("gb18030")
 
@@ -210,3 +210,52 @@ def test_other_merchants_transfers_are_not_listed(merchant, topup, now):
     incoming_transfer_receive(data=data(virtual_account=topup.account_number), source="NOTIFICATION", now=now)
     assert incoming_transfer_list(merchant=merchant).count() == 1
     assert incoming_transfer_list(merchant=other).count() == 0
+
+
+def test_a_reversal_takes_a_credited_transfer_back_once(merchant, topup, now):
+    from payouts.services.funding import incoming_transfer_reverse  # noqa: F401  (reached through receive)
+
+    incoming_transfer_receive(data=data("S1", virtual_account=topup.account_number), source="NOTIFICATION", now=now)
+    reversal = data("R1", reverses_serial="S1")
+    for _ in range(2):
+        transfer, created = incoming_transfer_receive(data=reversal, source="NOTIFICATION", now=now)
+        assert not created
+    assert transfer.status == IncomingTransfer.Status.REVERSED and transfer.reversal_serial == "R1"
+    assert ledger_selectors.merchant_available_fen(merchant=merchant) == 0
+    assert LedgerAccount.objects.get(kind=AccountKind.CUSTODY_BANK).balance_fen == 0
+    with pytest.raises(IncomingTransferConflict):
+        incoming_transfer_receive(data=data("R2", reverses_serial="S1"), source="STATEMENT", now=now)
+
+
+def test_a_reversal_of_spent_money_or_an_unknown_credit_is_refused(merchant, topup, now):
+    from ledger.exceptions import InsufficientBalance
+
+    incoming_transfer_receive(data=data("S1", virtual_account=topup.account_number), source="NOTIFICATION", now=now)
+    ledger_services.merchant_funds_freeze(merchant=merchant, amount_fen=1000_00, kind="payout.freeze", ref="o1",
+                                          now=now)
+    with pytest.raises(InsufficientBalance):
+        incoming_transfer_receive(data=data("R1", reverses_serial="S1"), source="NOTIFICATION", now=now)
+    assert IncomingTransfer.objects.get(bank_serial="S1").status == IncomingTransfer.Status.MATCHED
+    with pytest.raises(NotFound):
+        incoming_transfer_receive(data=data("R9", reverses_serial="NOPE"), source="NOTIFICATION", now=now)
+
+
+def test_a_reversal_of_an_unmatched_transfer_empties_suspense(now):
+    incoming_transfer_receive(data=data("S1"), source="STATEMENT", now=now)
+    incoming_transfer_receive(data=data("R1", reverses_serial="S1"), source="STATEMENT", now=now)
+    assert IncomingTransfer.objects.get(bank_serial="S1").status == IncomingTransfer.Status.REVERSED
+    assert suspense_fen() == 0
+
+
+def test_statement_reversal_line_is_applied(merchant, topup, ops_user, now):
+    content = statement(
+        f"2026-03-16,10:30:00,B001,贷,1500.00,1500.00,6222020200112233445,某某公司,工商银行,{topup.account_number},汇款,",
+        f"2026-03-16,15:00:00,R001,借,1500.00,0.00,6222020200112233445,某某公司,工商银行,{topup.account_number},冲正,,*,B001",
+        "2026-03-16,16:00:00,R002,借,1.00,0.00,,某某公司,工商银行,,冲正,,*,",
+    )
+    with pytest.raises(StatementFileInvalid, match="第 7 行“原交易流水号”"):
+        statement_import(content=content, filename="r.csv", source="ADMIN", actor=ops_user, now=now)
+    good = statement(*[line for line in content.decode("gb18030").splitlines()[4:6]])
+    statement_import(content=good, filename="r.csv", source="ADMIN", actor=ops_user, now=now)
+    assert IncomingTransfer.objects.get(bank_serial="B001").status == IncomingTransfer.Status.REVERSED
+    assert ledger_selectors.merchant_available_fen(merchant=merchant) == 0

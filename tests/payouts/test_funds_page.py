@@ -39,3 +39,19 @@ def test_funds_page_needs_an_enterprise_login(client, worker_user):
     assert response.status_code == 302
     client.force_login(worker_user)
     assert client.get(reverse("enterprise:payouts-funds")).status_code == 302
+
+
+def test_movements_can_be_filtered_by_account_and_date(client, merchant, enterprise_admin, now):
+    import datetime as dt
+
+    from ledger.services import merchant_funds_freeze
+
+    ledger_services.merchant_accounts_open(merchant=merchant, now=now)
+    fund(merchant, 100_00, now=now - dt.timedelta(days=3))
+    merchant_funds_freeze(merchant=merchant, amount_fen=30_00, kind="payout.freeze", ref="o1", now=now)
+    client.force_login(enterprise_admin)
+    frozen = client.get(reverse("enterprise:payouts-funds"), {"account": "frozen"}).content.decode()
+    assert "付款冻结" in frozen and "+¥30.00" in frozen
+    recent = client.get(reverse("enterprise:payouts-funds"),
+                        {"from": now.date().isoformat(), "to": "not-a-date"}).content.decode()
+    assert "-¥30.00" in recent and "+¥100.00" not in recent

@@ -138,3 +138,44 @@ def test_the_lifecycle_is_in_the_openapi_schema(client):
     for operation in ("tasks_create", "tasks_submit", "tasks_invite", "tasks_split", "tasks_assignment_accept",
                       "tasks_assignment_reject", "tasks_payable_work_list", "tasks_recommendations"):
         assert operation in schema, operation
+
+
+class TestSignedPartnerRequests:
+    """A partner system signs its requests with an API key (merchants.api_auth) instead of a staff session."""
+
+    def test_create_and_accept_with_an_api_key(self, merchant, enterprise_admin, ops_user):
+        import json
+
+        from core.models import AuditRecord
+        from merchants.api_auth import sign_request
+        from merchants.services import api_key_create
+        from tasks.models import Evaluation
+
+        approve_category(merchant, category())
+        key, secret = api_key_create(merchant=merchant, actor=enterprise_admin, label="ERP", now=NOW)
+        client = APIClient()
+
+        def post(path, payload, **headers):
+            raw = json.dumps(payload).encode()
+            signed = sign_request(secret=secret, key_id=key.key_id, method="POST", path=path, body=raw)
+            return client.post(path, raw, content_type="application/json",
+                               headers={**signed, **headers})
+
+        created = post("/api/v1/tasks/create/", body(), **{"Idempotency-Key": "erp-1"})
+        assert created.status_code == 201, created.content
+        task = Task.objects.get(pk=created.data["id"])
+        assert task.created_by is None
+        assert AuditRecord.objects.filter(event="tasks.task.created", actor_label=f"api:{key.key_id}").exists()
+
+        post(f"/api/v1/tasks/{task.pk}/submit/", {})
+        services.task_approve(task_id=task.pk, actor=ops_user, now=NOW)
+        member = worker(merchant)
+        a = services.task_claim(member=member, task_id=task.pk, now=NOW)
+        services.assignment_submit_proof(member=member, assignment_id=a.pk, quantity="3", now=task.starts_at,
+                                         photos=[__import__("django.core.files.base", fromlist=["ContentFile"])
+                                                 .ContentFile(b"\xff\xd8\xff" + b"9" * 40, name="p.jpg")])
+        accepted = post(f"/api/v1/tasks/assignments/{a.pk}/accept/", {}, **{"Idempotency-Key": "erp-2"})
+        rated = post(f"/api/v1/tasks/assignments/{a.pk}/evaluate/", {"stars": 4})
+
+        assert accepted.status_code == 201 and accepted.data["amount"] == "15.00"
+        assert rated.status_code == 201 and Evaluation.objects.get().created_by is None

@@ -8,7 +8,6 @@ import time_machine
 from django.contrib import admin
 from django.core.files.base import ContentFile
 
-from accounts.exceptions import RoleRequired
 from core.testing.factories import EnterpriseUserFactory, UserFactory
 from tasks import services
 from tasks.models import PayableWork, ProofFile, Task, TaskAssignment
@@ -99,8 +98,7 @@ class TestEnterprisePortal:
         client.force_login(EnterpriseUserFactory(merchant=merchant, role="ENT_FINANCE"))
 
         assert client.get(f"/enterprise/tasks/{task.pk}/").status_code == 200
-        with pytest.raises(RoleRequired):  # the accounts decorator refuses before the view runs
-            client.post(f"/enterprise/tasks/{task.pk}/close/")
+        assert client.post(f"/enterprise/tasks/{task.pk}/close/").status_code == 403
         task.refresh_from_db()
         assert task.status == Task.Status.APPROVED
 
@@ -250,6 +248,8 @@ class TestOpsAdmin:
         services.task_submit(merchant=merchant, task_id=task.pk, actor=enterprise_admin, now=NOW)
 
         assert "午高峰同城配送" in ops.get("/ops/tasks/task/?status__exact=SUBMITTED").content.decode()
+        assert "午高峰同城配送" in ops.get("/ops/tasks/taskinreview/").content.decode()
+        assert ops.get(f"/ops/tasks/taskinreview/{task.pk}/change/")["Location"] == f"/ops/tasks/task/{task.pk}/change/"
         page = ops.get(f"/ops/tasks/task/{task.pk}/change/").content.decode()
         assert "tasks.task.submitted" in page and "审核通过并发布" in page
         ops.post(f"/ops/tasks/task/{task.pk}/review/", {"decision": "send_back", "reason": ""})
@@ -258,6 +258,7 @@ class TestOpsAdmin:
         ops.post(f"/ops/tasks/task/{task.pk}/review/", {"decision": "send_back", "reason": "请补充交付标准"})
         task.refresh_from_db()
         assert task.status == Task.Status.RETURNED and task.review_reason == "请补充交付标准"
+        assert "午高峰同城配送" not in ops.get("/ops/tasks/taskinreview/").content.decode()
 
     def test_approving_a_scenario_for_an_enterprise_is_audited(self, ops, merchant):
         from core.models import AuditRecord

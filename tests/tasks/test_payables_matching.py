@@ -182,3 +182,16 @@ class TestMatching:
 
         assert matching.recommend_workers(merchant=merchant, task_id=task.pk) == []
         assert TaskAssignment.objects.count() == 1
+
+
+def test_recommending_workers_takes_a_fixed_number_of_queries(merchant, enterprise_admin,
+                                                             django_assert_max_num_queries):
+    task = published_task(merchant, enterprise_admin)
+    for _ in range(8):
+        member = worker(merchant)
+        WorkerProfile.objects.create(member=member, skills=["骑行"], city="天津")
+
+    with django_assert_max_num_queries(8):
+        matches = matching.recommend_workers(merchant=merchant, task_id=task.pk)
+
+    assert len(matches) == 8

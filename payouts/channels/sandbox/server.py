@@ -11,6 +11,7 @@ Control endpoints (not part of any real channel):
 
 - ``POST /sandbox/topups`` ``{"virtual_account", "amount": "1500.00", "payer_name", "payer_account", "payer_bank",
   "postscript", "notify": true}`` → ``{"serial"}``: "the enterprise transferred X to virtual account Y".
+- ``POST /sandbox/topups/<serial>/reverse``: the bank takes that credit back (冲正, RVSTAG ``*``).
 - ``POST /sandbox/orders/<channel>/<key>/return``: return (退票) a paid order now.
 - ``POST /sandbox/probe`` ``{"channel": "WECHAT"}``: send a WeChat signature probe (``WECHATPAY/SIGNTEST/``).
 - ``GET /sandbox/orders/<channel>/<key>``, ``GET /sandbox/stats``, ``GET /sandbox/healthz``.
@@ -133,7 +134,7 @@ class ChannelSandbox:
 
     # --- orders ------------------------------------------------------------------------------------------
     def submit(self, *, channel: str, key: str, amount_fen: int, payee_account: str, payee_name: str,
-               notify_url: str) -> tuple[dict | None, str]:
+               notify_url: str, batch: bool = False) -> tuple[dict | None, str]:
         """(order, what): what is CREATED, EXISTING, SLOW (answer late), INCONSISTENT or SYSTEM_ERROR."""
         request_hash = hashlib.sha256(f"{amount_fen}|{payee_account}|{payee_name}".encode()).hexdigest()
         with self.store.lock:
@@ -163,7 +164,7 @@ class ChannelSandbox:
                 channel_order_id=f"{channel[:2]}{_local(now):%Y%m%d}{next(_serial):010d}{secrets.token_hex(2)}",
                 created_at=now, settle_at=settle_at, finished_at=finished_at,
                 return_at=now + self.config.return_seconds if scenario == rules.RETURNED_LATER and state == SUCCESS
-                else None,
+                else None, batch=int(batch),
             )
             if state == SUCCESS:
                 self._enqueue_result(order)
@@ -183,8 +184,8 @@ class ChannelSandbox:
 
     def tick(self) -> None:
         now = time.time()
-        with self.store.lock:
-            for order in self.store.all("SELECT * FROM orders WHERE state = ? AND settle_at <= ? LIMIT 1000",
+        with self.store.transaction():
+            for order in self.store.all("SELECT * FROM orders WHERE state = ? AND settle_at <= ? LIMIT 5000",
                                         (PROCESSING, now)):
                 fields = {"state": SUCCESS, "finished_at": now}
                 if order["scenario"] in rules.FAILURES:
@@ -197,8 +198,23 @@ class ChannelSandbox:
             for order in self.store.all("SELECT * FROM orders WHERE state = ? AND return_at IS NOT NULL "
                                         "AND return_at <= ? LIMIT 1000", (SUCCESS, now)):
                 self.order_return(order["channel"], order["key"])
-        for row in self.store.due_notifications(now=now):
-            self._pool.submit(self._deliver, row)
+        rows = self.store.due_notifications(now=now, limit=5000)
+        batched: dict[str, list[dict]] = {}
+        for row in rows:
+            if row["kind"] == "payout" and row["channel"] == "BANK" and json.loads(row["payload"]).get("batch"):
+                batched.setdefault(row["url"], []).append(row)
+            else:
+                self._pool.submit(self._logged, self._deliver, row)
+        for group in batched.values():
+            for start in range(0, len(group), 500):
+                self._pool.submit(self._logged, self._deliver_batch, group[start:start + 500])
+
+    @staticmethod
+    def _logged(function, *args) -> None:
+        try:
+            function(*args)
+        except Exception:  # noqa: BLE001 - a pool thread must not die silently; the lease makes it retry
+            logger.exception("sandbox notification delivery failed")
 
     # --- notifications -----------------------------------------------------------------------------------
     def _enqueue_result(self, order: dict) -> None:
@@ -243,6 +259,39 @@ class ChannelSandbox:
         else:
             self.store.execute("UPDATE notifications SET due_at = ?, attempts = ?, last_status = ? WHERE id = ?",
                                (now + schedule[attempts - 1], attempts, status, row["id"]))
+
+    def _deliver_batch(self, rows: list[dict]) -> None:
+        """The bank's batch notice (FINPAY_BATCH): the results of many 批量代发 lines in one signed message."""
+        items = [{"notifyId": row["notify_id"], "msgTyp": "FINPAY", **self._bank_fields(json.loads(row["payload"]))}
+                 for row in rows]
+        body = json.dumps({"notifyId": hashlib.sha1("|".join(r["notify_id"] for r in rows).encode()).hexdigest(),
+                           "msgTyp": "FINPAY_BATCH", "items": items}, ensure_ascii=False).encode()
+        try:
+            request = urllib.request.Request(rows[0]["url"], data=body, method="POST",
+                                             headers=signed_headers("BANK", body, secret=self.config.secret))
+            with urllib.request.urlopen(request, timeout=self.config.notify_timeout) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except Exception as error:  # noqa: BLE001 - retried on the schedule
+            logger.info("batch notification to %s failed: %s", rows[0]["url"], error)
+            status = 0
+        now = time.time()
+        with self.store.transaction():
+            for row in rows:
+                if 200 <= status < 300:
+                    self.store.db.execute("UPDATE notifications SET delivered_at = ?, attempts = attempts + 1, "
+                                          "last_status = ? WHERE id = ?", (now, status, row["id"]))
+                else:
+                    attempts = row["attempts"] + 1
+                    schedule = self.config.retry_schedule
+                    if attempts > len(schedule):
+                        self.store.db.execute("UPDATE notifications SET gave_up = 1, attempts = ?, last_status = ? "
+                                              "WHERE id = ?", (attempts, status, row["id"]))
+                    else:
+                        self.store.db.execute("UPDATE notifications SET due_at = ?, attempts = ?, last_status = ? "
+                                              "WHERE id = ?", (now + schedule[attempts - 1], attempts, status,
+                                                               row["id"]))
 
     def _render_notification(self, channel: str, kind: str, notify_id: str, order: dict):
         """(body, headers, expected ack body or None) — signed now, so every retry carries a fresh timestamp."""
@@ -334,6 +383,29 @@ class ChannelSandbox:
         self._write_copy("BANK", f"{local:%Y%m%d}-incoming.csv", self.statement_bank_incoming(local.date()))
         return row
 
+    def topup_reverse(self, serial: str, *, notify: bool = True) -> dict | None:
+        """冲正: the bank takes back an earlier credit — a debit line with RVSTAG ``*`` and a notice."""
+        original = self.store.one("SELECT * FROM topups WHERE serial = ? AND reverses = ''", (serial,))
+        if original is None:
+            return None
+        at = time.time()
+        local = _local(at)
+        row = {**original, "serial": f"R{local:%Y%m%d}{next(_serial):08d}{secrets.token_hex(2).upper()}",
+               "day": local.date().isoformat(), "at": at, "reverses": serial}
+        self.store.execute("INSERT INTO topups (serial, day, at, amount_fen, virtual_account, payer_account, payer_name, "
+                           "payer_bank, postscript, reverses) VALUES (:serial, :day, :at, :amount_fen, :virtual_account, "
+                           ":payer_account, :payer_name, :payer_bank, :postscript, :reverses)", row)
+        if notify:
+            notice = {"msgTyp": "NCCRTTRS", "seqNbr": row["serial"], "trsAmt": format_yuan(row["amount_fen"]),
+                      "amtCdr": "D", "rvsTag": "*", "orgSeq": serial, "dmaNbr": row["virtual_account"],
+                      "rpyAcc": row["payer_account"], "rpyNam": row["payer_name"], "rpyBnk": row["payer_bank"],
+                      "narTxt": "冲正", "trsDat": f"{local:%Y%m%d}", "trsTim": f"{local:%H%M%S}"}
+            self.store.notify(channel="BANK", kind="incoming", notify_id=f"N{row['serial']}",
+                              url=f"{self.config.callback_base.rstrip('/')}/callbacks/bank/incoming", payload=notice,
+                              due_at=time.time())
+        self._write_copy("BANK", f"{local:%Y%m%d}-incoming.csv", self.statement_bank_incoming(local.date()))
+        return row
+
     # --- statement files ---------------------------------------------------------------------------------
     def _write_copy(self, channel: str, name: str, content: bytes) -> None:
         if self.config.statements_dir:
@@ -351,10 +423,12 @@ class ChannelSandbox:
     def statement_bank_incoming(self, day: dt.date) -> bytes:
         rows = self.store.all("SELECT * FROM topups WHERE day = ? ORDER BY at, serial", (day.isoformat(),))
         content = render_incoming_statement(
-            rows=[{"serial": r["serial"], "time": _local(r["at"]).strftime("%H:%M:%S"), "flag": "贷",
-                   "amount_fen": r["amount_fen"], "payer_account": r["payer_account"], "payer_name": r["payer_name"],
-                   "payer_bank": r["payer_bank"], "virtual_account": r["virtual_account"], "summary": "汇款",
-                   "postscript": r["postscript"]} for r in rows],
+            rows=[{"serial": r["serial"], "time": _local(r["at"]).strftime("%H:%M:%S"),
+                   "flag": "借" if r["reverses"] else "贷", "amount_fen": r["amount_fen"],
+                   "payer_account": r["payer_account"], "payer_name": r["payer_name"], "payer_bank": r["payer_bank"],
+                   "virtual_account": r["virtual_account"], "summary": "冲正" if r["reverses"] else "汇款",
+                   "postscript": r["postscript"], "reversal": "*" if r["reverses"] else "",
+                   "reverses": r["reverses"]} for r in rows],
             account_number=self.config.custody_account, account_name=self.config.custody_name, date=day)
         return content
 
@@ -497,6 +571,28 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._slow(what)
         self._json(200, {"head": {"resultcode": "SUC0000", "resultmsg": ""},
                          "body": self.sandbox._bank_fields(self.sandbox.store.order("BANK", order["key"]))})
+
+    def bank_submit_batch(self, path, query, body):
+        verify_signed("BANK", dict(self.headers), body, secret=self.sandbox.config.secret)
+        data = json.loads(body)
+        items, slow = [], False
+        with self.sandbox.store.transaction():
+            for line in data["items"]:
+                order, what = self.sandbox.submit(
+                    channel="BANK", key=line["yurRef"], amount_fen=parse_yuan(line["trsAmt"]),
+                    payee_account=line["crtAcc"], payee_name=line["crtNam"], notify_url=data.get("notifyUrl", ""),
+                    batch=True)
+                slow = slow or what == "SLOW"
+                if what == "SYSTEM_ERROR":
+                    items.append({"yurRef": line["yurRef"], "resultcode": "SYSTEM_BUSY"})
+                elif what == "INCONSISTENT":
+                    items.append({"yurRef": line["yurRef"], "resultcode": "ERR_DUPLICATE_REF",
+                                  "errTxt": "业务参考号重复且交易要素不一致"})
+                else:
+                    items.append({"resultcode": "SUC0000", **self.sandbox._bank_fields(order)})
+        if slow:
+            time.sleep(self.sandbox.config.slow_seconds)
+        self._json(200, {"head": {"resultcode": "SUC0000", "resultmsg": ""}, "body": {"items": items}})
 
     def bank_query(self, path, query, body):
         verify_signed("BANK", dict(self.headers), b"", secret=self.sandbox.config.secret)
@@ -651,6 +747,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
                                  notify=data.get("notify", True))
         self._json(200, {"serial": row["serial"], "amount_fen": amount_fen, "day": row["day"]})
 
+    def control_topup_reverse(self, path, query, body):
+        serial = path.strip("/").split("/")[2]  # sandbox/topups/<serial>/reverse
+        data = json.loads(body or b"{}")
+        row = self.sandbox.topup_reverse(serial, notify=data.get("notify", True))
+        self._json(200 if row else 404, {"serial": row["serial"], "reverses": serial} if row else {"code": "NOT_FOUND"})
+
     def control_order(self, path, query, body):
         parts = path.strip("/").split("/")  # sandbox/orders/<channel>/<key>[/return]
         channel, key = parts[2].upper(), parts[3]
@@ -681,9 +783,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
 ROUTES = {
     "POST": [
         ("/bank/payouts", SandboxHandler.bank_submit),
+        ("/bank/payouts/batch", SandboxHandler.bank_submit_batch),
         ("/alipay/gateway.do", SandboxHandler.alipay_gateway),
         (WECHAT_TRANSFER_PATH, SandboxHandler.wechat_submit),
         ("/sandbox/topups", SandboxHandler.control_topup),
+        ("/sandbox/topups/", SandboxHandler.control_topup_reverse),
         ("/sandbox/orders/", SandboxHandler.control_order),
         ("/sandbox/probe", SandboxHandler.control_probe),
     ],

@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS orders (
     payee_account TEXT NOT NULL, payee_name TEXT NOT NULL, notify_url TEXT NOT NULL, scenario TEXT NOT NULL,
     state TEXT NOT NULL, fail_code TEXT NOT NULL DEFAULT '', fail_msg TEXT NOT NULL DEFAULT '',
     channel_order_id TEXT NOT NULL, created_at REAL NOT NULL, settle_at REAL NOT NULL, finished_at REAL,
-    return_at REAL, returned_at REAL,
+    return_at REAL, returned_at REAL, batch INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (channel, key)
 );
 CREATE INDEX IF NOT EXISTS orders_settle ON orders (state, settle_at);
@@ -51,6 +51,28 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(orders)")}
+            if "batch" not in columns:  # a state file from an older sandbox
+                self.db.execute("ALTER TABLE orders ADD COLUMN batch INTEGER NOT NULL DEFAULT 0")
+            if "reverses" not in {row[1] for row in self.db.execute("PRAGMA table_info(topups)")}:
+                self.db.execute("ALTER TABLE topups ADD COLUMN reverses TEXT NOT NULL DEFAULT ''")
+
+    def transaction(self):
+        """``with store.transaction():`` — many writes, one commit (holds the lock)."""
+        store = self
+
+        class _Tx:
+            def __enter__(self):
+                store.lock.acquire()
+                store.db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self, kind, value, traceback):
+                try:
+                    store.db.execute("ROLLBACK" if kind else "COMMIT")
+                finally:
+                    store.lock.release()
+
+        return _Tx()
 
     def close(self) -> None:
         with self.lock:
