@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('members', '0002_onboarding'),
         ('merchants', '0004_tmp'),
-        ('payouts', '0001_initial'),
+        ('payouts', '0002_incoming_reversal'),
         ('tasks', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
