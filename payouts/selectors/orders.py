@@ -62,7 +62,7 @@ def payout_batch_get(*, merchant, batch_id) -> PayoutBatch:
         raise BatchNotFound("未找到该付款批次") from None
 
 
-STAGE_LABELS = {"uploaded": "已上传，等待校验", "parsing": "读取文件", "checking": "逐行校验", "quoting": "计算服务费与税费",
+STAGE_LABELS = {"uploaded": "已上传，等待校验", "parsing": "读取文件", "checking": "逐行校验并计算服务费与税费", "quoting": "计算服务费与税费",
                 "invalid": "校验完成：有错误行", "quoted": "已报价，待确认", "confirmed": "已确认，资金已冻结",
                 "dispatching": "发放中", "completed": "已完成", "cancelled": "已取消"}
 

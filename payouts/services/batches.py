@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -100,48 +101,86 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
     del content
     errors = [e.as_dict() for e in parsed.errors]
     lines = parsed.lines
+    del parsed
     line_count = len(lines) + len({e["line"] for e in errors})
     _progress(batch.pk, stage="checking", line_count=line_count, checked_lines=0)
 
-    # --- workers, relationships, accounts, accepted work (set-based) -----------------------------------------
-    id_index = {line.line: blind_index(line.id_number, purpose="id_number") for line in lines}
-    members: dict[str, Member] = {}
-    indexes = sorted(set(id_index.values()))
-    for start in range(0, len(indexes), CHUNK):
-        for member in Member.objects.filter(id_number_index__in=indexes[start:start + CHUNK]).only(
-                "id", "name", "id_number_index", "verification_status", "is_individual_business"):
-            members[member.id_number_index] = member
-    member_ids = sorted({m.pk for m in members.values()})
-    signed: set[int] = set()
-    accounts: dict[tuple[int, str], PayoutAccount] = {}
-    for start in range(0, len(member_ids), CHUNK):
-        chunk = member_ids[start:start + CHUNK]
-        signed.update(MemberMerchant.objects.for_tenant(merchant).filter(
-            member_id__in=chunk, status=MemberMerchant.Status.SIGNED).values_list("member_id", flat=True))
-        for account in PayoutAccount.objects.filter(member_id__in=chunk, kind=batch.channel,
-                                                    status=PayoutAccount.Status.ACTIVE).only(
-                "id", "member_id", "account_index", "account_masked"):
-            accounts[(account.member_id, account.account_index)] = account
-    task_refs = sorted({int(line.task_ref) for line in lines if line.task_ref.strip().isdigit()})
-    payables_by_id: dict[int, tuple] = {}
-    payables_by_task: dict[tuple[int, int], list] = defaultdict(list)
-    for start in range(0, len(task_refs), CHUNK):
-        chunk = task_refs[start:start + CHUNK]
-        fields = ("id", "member_id", "task_id", "amount_fen", "status")
-        for row in PayableWork.objects.for_tenant(merchant).filter(pk__in=chunk).values_list(*fields):
-            payables_by_id[row[0]] = row
-        for row in (PayableWork.objects.for_tenant(merchant).filter(task_id__in=chunk, status=PayableWork.Status.READY)
-                    .order_by("accepted_at", "id").values_list(*fields)):
-            payables_by_task[(row[2], row[1])].append(row)
-    given_nos = [line.merchant_order_no for line in lines if line.merchant_order_no]
-    taken_nos: set[str] = set()
-    for start in range(0, len(given_nos), CHUNK):
-        taken_nos.update(PayoutOrder.objects.for_tenant(merchant).filter(
-            merchant_order_no__in=given_nos[start:start + CHUNK]).values_list("merchant_order_no", flat=True))
+    # Lines are checked, priced and written 5,000 at a time, so memory stays flat in the size of the batch;
+    # what must hold across the whole batch is carried: work already used, order numbers seen, each worker's tax
+    # state and month total, the enterprise's day total.
+    carry = _Carry(liability_date=timezone.localdate(now),
+                   volume=pricing.month_volume_before_fen(merchant=merchant, now=now),
+                   day_fen=pricing.day_paid_fen(merchant=merchant, now=now))
+    for start in range(0, len(lines), CHUNK):
+        _check_chunk(batch=batch, merchant=merchant, config=config, lines=lines[start:start + CHUNK], errors=errors,
+                     carry=carry, now=now)
+        _progress(batch.pk, stage="checking", checked_lines=min(start + CHUNK, len(lines)))
+    del lines
+    errors.sort(key=lambda e: (e["line"], e["column"]))
 
-    candidates = []  # (line, member, account, payable_id)
-    used_payables: set[int] = set()
-    seen_nos: set[str] = set()
+    with transaction.atomic():
+        batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != PayoutBatch.Status.CHECKING:  # cancelled while being checked: let go of the work
+            held = list(PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT)
+                        .exclude(payable=None).values_list("payable_id", flat=True))
+            if held:
+                payable_work_release_many(merchant=merchant, payable_ids=held, ref=batch.batch_no, now=now)
+            PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).update(
+                status=PayoutOrder.Status.CANCELLED, finished_at=now, updated_at=now)
+            return batch
+        _totals(batch)
+        batch.line_count = line_count
+        batch.checked_lines = line_count
+        batch.error_count = len({e["line"] for e in errors})
+        batch.errors = errors[:5000]
+        if errors:
+            batch.mark_invalid()
+        else:
+            batch.mark_quoted(at=now)
+        batch.save()
+        audit.record(event="payouts.batch.checked", now=now, subject=batch,
+                     after={"batch_no": batch.batch_no, "orders": batch.order_count, "errors": batch.error_count,
+                            "freeze_fen": batch.freeze_fen})
+    return batch
+
+
+@dataclass
+class _Carry:
+    liability_date: object
+    volume: int
+    day_fen: int
+    used_payables: set = field(default_factory=set)
+    seen_nos: set = field(default_factory=set)
+    tax_states: dict = field(default_factory=dict)
+    month_paid: dict = field(default_factory=dict)
+
+
+def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry, now) -> None:
+    """Check, price and write one chunk of lines (its orders and the hold on their work commit together)."""
+    id_index = {line.line: blind_index(line.id_number, purpose="id_number") for line in lines}
+    members: dict[str, Member] = {
+        m.id_number_index: m for m in Member.objects.filter(id_number_index__in=sorted(set(id_index.values()))).only(
+            "id", "name", "id_number_index", "verification_status", "is_individual_business")}
+    member_ids = sorted({m.pk for m in members.values()})
+    signed = set(MemberMerchant.objects.for_tenant(merchant).filter(
+        member_id__in=member_ids, status=MemberMerchant.Status.SIGNED).values_list("member_id", flat=True))
+    accounts = {(a[1], a[2]): a for a in PayoutAccount.objects.filter(
+        member_id__in=member_ids, kind=batch.channel, status=PayoutAccount.Status.ACTIVE).values_list(
+        "id", "member_id", "account_index", "account_masked")}
+    task_refs = sorted({int(line.task_ref) for line in lines if line.task_ref.strip().isdigit()})
+    fields = ("id", "member_id", "task_id", "amount_fen", "status")
+    payables_by_id = {row[0]: row for row in PayableWork.objects.for_tenant(merchant).filter(pk__in=task_refs)
+                      .values_list(*fields)}
+    payables_by_task: dict[tuple[int, int], list] = defaultdict(list)
+    for row in (PayableWork.objects.for_tenant(merchant).filter(task_id__in=task_refs, member_id__in=member_ids,
+                                                                status=PayableWork.Status.READY)
+                .order_by("accepted_at", "id").values_list(*fields)):
+        payables_by_task[(row[2], row[1])].append(row)
+    given_nos = [line.merchant_order_no for line in lines if line.merchant_order_no]
+    taken_nos = set(PayoutOrder.objects.for_tenant(merchant).filter(merchant_order_no__in=given_nos)
+                    .values_list("merchant_order_no", flat=True)) if given_nos else set()
+
+    candidates = []  # (line, member, account row, payable_id)
     for line in lines:
         member = members.get(id_index[line.line])
         if member is None:
@@ -167,87 +206,64 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
             continue
         payable = payables_by_id.get(int(ref))
         if payable is None or payable[1] != member.pk:
-            options = [p for p in payables_by_task.get((int(ref), member.pk), []) if p[0] not in used_payables]
+            options = [p for p in payables_by_task.get((int(ref), member.pk), []) if p[0] not in carry.used_payables]
             payable = options[0] if options else None
         if payable is None:
             _error(errors, line.line, "任务编号", "没有找到此人在该任务下已验收、待付款的工作")
             continue
-        if payable[4] != PayableWork.Status.READY or payable[0] in used_payables:
+        if payable[4] != PayableWork.Status.READY or payable[0] in carry.used_payables:
             _error(errors, line.line, "任务编号", "该工作已在其他付款中或已付款，不能重复付款")
             continue
         if line.amount_fen > payable[3]:
             _error(errors, line.line, "金额", f"金额超过该工作的验收金额 {payable[3] / 100:.2f} 元")
             continue
         if line.merchant_order_no:
-            if line.merchant_order_no in taken_nos or line.merchant_order_no in seen_nos:
+            if line.merchant_order_no in taken_nos or line.merchant_order_no in carry.seen_nos:
                 _error(errors, line.line, "企业订单号", "企业订单号已使用过，每笔付款需唯一")
                 continue
-            seen_nos.add(line.merchant_order_no)
-        used_payables.add(payable[0])
+            carry.seen_nos.add(line.merchant_order_no)
+        carry.used_payables.add(payable[0])
         candidates.append((line, member, account, payable[0]))
-    _progress(batch.pk, stage="quoting", checked_lines=line_count)
 
-    # --- quote and risk ---------------------------------------------------------------------------------------
-    liability_date = timezone.localdate(now)
-    volume = pricing.month_volume_before_fen(merchant=merchant, now=now)
-    states: dict = {}
-    priced_all = []
-    for start in range(0, len(candidates), CHUNK):
-        chunk = candidates[start:start + CHUNK]
-        priced_all.extend(pricing.price_lines(config=config, lines=[(c[1], c[0].amount_fen) for c in chunk],
-                                              liability_date=liability_date, now=now, month_volume_before=volume,
-                                              states=states))
-        _progress(batch.pk, checked_lines=line_count, stage=f"quoting:{min(start + CHUNK, len(candidates))}")
-    del states
-    decisions = check_payments(
-        config=config,
-        payments=[PaymentToCheck(key=c[0].line, member_id=c[1].pk, id_number_index=c[1].id_number_index or "",
-                                 amount_fen=p.gross_fen)
-                  for c, p in zip(candidates, priced_all, strict=True) if not isinstance(p, str)],
-        month_paid_by_member=pricing.worker_month_paid(merchant=merchant, member_ids=member_ids, now=now),
-        day_paid_fen=pricing.day_paid_fen(merchant=merchant, now=now))
+    priced_all = pricing.price_lines(config=config, lines=[(c[1], c[0].amount_fen) for c in candidates],
+                                     liability_date=carry.liability_date, now=now, month_volume_before=carry.volume,
+                                     states=carry.tax_states)
+    new_members = [m for m in member_ids if m not in carry.month_paid]
+    carry.month_paid.update({m: 0 for m in new_members})
+    carry.month_paid.update(pricing.worker_month_paid(merchant=merchant, member_ids=new_members, now=now))
+    payments = [PaymentToCheck(key=c[0].line, member_id=c[1].pk, id_number_index=c[1].id_number_index or "",
+                               amount_fen=p.gross_fen)
+                for c, p in zip(candidates, priced_all, strict=True) if not isinstance(p, str)]
+    decisions = check_payments(config=config, payments=payments, month_paid_by_member=carry.month_paid,
+                               day_paid_fen=carry.day_fen)
+    for payment in payments:  # what passed counts towards the limits of the lines after it
+        if not decisions[payment.key].rejected:
+            carry.month_paid[payment.member_id] = carry.month_paid.get(payment.member_id, 0) + payment.amount_fen
+            carry.day_fen += payment.amount_fen
 
     orders, payable_ids = [], []
     for (line, member, account, payable_id), priced in zip(candidates, priced_all, strict=True):
         if isinstance(priced, str):
             _error(errors, line.line, "金额", priced)
+            carry.used_payables.discard(payable_id)
             continue
         decision = decisions[line.line]
         if decision.rejected:
             _error(errors, line.line, "风控", decision.summary())
+            carry.used_payables.discard(payable_id)
             continue
         order_no = f"{batch.batch_no}{line.line:06d}"
         orders.append(PayoutOrder(
             merchant=merchant, batch=batch, line_no=line.line, source=PayoutOrder.Source.BATCH,
             merchant_order_no=line.merchant_order_no or order_no, order_no=order_no, idempotency_key=new_key(),
-            member_id=member.pk, payout_account_id=account.pk, payable_id=payable_id, channel=batch.channel,
-            payee_name_masked=mask_name(line.name), account_masked=account.account_masked,
+            member_id=member.pk, payout_account_id=account[0], payable_id=payable_id, channel=batch.channel,
+            payee_name_masked=mask_name(line.name), account_masked=account[3],
             remark=line.remark[:100], **priced.order_fields()))
         payable_ids.append(payable_id)
-    del priced_all, candidates
-    errors.sort(key=lambda e: (e["line"], e["column"]))
-
-    with transaction.atomic():
-        batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status != PayoutBatch.Status.CHECKING:
-            return batch
-        copy_insert(PayoutOrder, orders)
-        if payable_ids:
+    if orders:
+        with transaction.atomic():
+            copy_insert(PayoutOrder, orders)
             payable_work_reserve_many(merchant=merchant, payable_ids=payable_ids, ref=batch.batch_no, now=now)
-        _totals(batch)
-        batch.line_count = line_count
-        batch.checked_lines = line_count
-        batch.error_count = len({e["line"] for e in errors})
-        batch.errors = errors[:5000]
-        if errors:
-            batch.mark_invalid()
-        else:
-            batch.mark_quoted(at=now)
-        batch.save()
-        audit.record(event="payouts.batch.checked", now=now, subject=batch,
-                     after={"batch_no": batch.batch_no, "orders": batch.order_count, "errors": batch.error_count,
-                            "freeze_fen": batch.freeze_fen})
-    return batch
 
 
 def _totals(batch: PayoutBatch) -> None:
