@@ -657,6 +657,10 @@ EN = {
     "每人每月限额": "Monthly limit per worker",
     "企业每日限额": "Daily enterprise limit",
     "需复核的批次金额": "Batches needing second approval from",
+    "已接受": "Accepted",
+    "已撤销": "Revoked",
+    "已过期": "Expired",
+    "待接受": "Pending",
 
     # --- members: invitations, identity verification, agreements, payout accounts --------------------------------
     "姓名与身份证号不一致，请核对姓名（含生僻字、少数民族姓名中的“·”）和身份证号后重试":
@@ -1365,6 +1369,7 @@ EN = {
     "查看任务": "View task",
     "{metres} 米": "{metres} m",
     "{km:.1f} 公里": "{km:.1f} km",
+    "任务提交审核并通过后，灵工人员才能看到并接取。": "Workers can see and take the task once it is submitted and approved.",
 
     # --- tax: withholding, filing, statements, calculator ---------------------------------------------------------
     "{label}：已申报": "{label}: filed",
