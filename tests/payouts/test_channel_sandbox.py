@@ -319,3 +319,15 @@ def test_a_topup_can_be_reversed_by_the_bank(sandbox, receiver):
                                                                                 kind="incoming"))
     assert [(r.bank_serial, r.reverses_serial) for r in parsed.rows] == [(row["serial"], ""),
                                                                           (reversal_serial, row["serial"])]
+
+
+def test_yesterdays_statement_files_are_written_on_start(sandbox, tmp_path):
+    yesterday = dt.datetime.fromtimestamp(time.time(), dt.timezone(dt.timedelta(hours=8))).date() - dt.timedelta(days=1)
+    deadline = time.time() + 5
+    folder = tmp_path / "statements"
+    expected = [folder / "bank" / f"{yesterday:%Y%m%d}-incoming.csv", folder / "bank" / f"{yesterday:%Y%m%d}-payouts.csv",
+                folder / "alipay" / f"{yesterday:%Y%m%d}-signcustomer.zip",
+                folder / "wechat" / f"{yesterday:%Y%m%d}-fundflow.csv"]
+    while time.time() < deadline and not all(path.exists() for path in expected):
+        time.sleep(0.05)
+    assert all(path.exists() for path in expected)

@@ -96,6 +96,7 @@ class ChannelSandbox:
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=config.notify_workers, thread_name_prefix="sandbox-notify")
         self.httpd: ThreadingHTTPServer | None = None
+        self._statements_written_for: dt.date | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     @property
@@ -184,6 +185,11 @@ class ChannelSandbox:
 
     def tick(self) -> None:
         now = time.time()
+        today = _local(now).date()
+        if self.config.statements_dir and self._statements_written_for != today:
+            # Every day (and at start), yesterday's statement files of all channels land in the folder.
+            self._statements_written_for = today
+            self.write_daily_statements(today - dt.timedelta(days=1))
         with self.store.transaction():
             for order in self.store.all("SELECT * FROM orders WHERE state = ? AND settle_at <= ? LIMIT 5000",
                                         (PROCESSING, now)):
@@ -419,6 +425,12 @@ class ChannelSandbox:
         return self.store.all("SELECT * FROM orders WHERE channel = ? AND ((finished_at >= ? AND finished_at < ?) "
                               "OR (returned_at >= ? AND returned_at < ?)) ORDER BY finished_at, key",
                               (channel, start, end, start, end))
+
+    def write_daily_statements(self, day: dt.date) -> None:
+        self._write_copy("BANK", f"{day:%Y%m%d}-incoming.csv", self.statement_bank_incoming(day))
+        self.statement_bank_payouts(day)
+        self.statement_alipay(day)
+        self.statement_wechat(day)
 
     def statement_bank_incoming(self, day: dt.date) -> bytes:
         rows = self.store.all("SELECT * FROM topups WHERE day = ? ORDER BY at, serial", (day.isoformat(),))
