@@ -5,6 +5,7 @@ from payouts.portal import funds
 
 enterprise_urlpatterns = [
     path("funds/", funds.funds, name="payouts-funds"),
+    path("funds/payer-accounts/", funds.payer_account_add, name="payouts-payer-account-add"),
 ]
 
 public_urlpatterns = [
