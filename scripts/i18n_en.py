@@ -270,6 +270,11 @@ EN = {
     "文件中的错误（文件未导入）": "Errors in the file (nothing was imported)",
     "问题": "Problem",
     "导入银行交易明细": "Import bank transactions",
+    "请填写付款账户的户名和账号": "Please enter the payer account's name and number",
+    "付款账户已备案：从该账户转入的款项将自动识别入账": "Payer account registered: transfers from it are recognised and credited automatically",
+    "从已备案的对公账户转账时，即使未使用专属账号或附言，也能按账号和户名自动识别入账。":
+        "Transfers from a registered corporate account are matched by account number and name and credited automatically, even without the dedicated account or remark.",
+    "添加付款账户": "Add a payer account",
     "单位：": "Unit: ",
     "单位：元": "Unit: CNY",
     "柱状图": "Bar chart",
@@ -661,6 +666,8 @@ EN = {
     "已撤销": "Revoked",
     "已过期": "Expired",
     "待接受": "Pending",
+    "（不变）": "(unchanged)",
+    "当前没有服务协议": "There is no service agreement yet",
 
     # --- members: invitations, identity verification, agreements, payout accounts --------------------------------
     "姓名与身份证号不一致，请核对姓名（含生僻字、少数民族姓名中的“·”）和身份证号后重试":
