@@ -924,6 +924,7 @@ EN = {
     "已签约人员": "Signed workers",
     "待签协议": "Agreements to sign",
     "请添加收款账户": "Please add a payout account",
+    "邀请人员": "Invite workers",
 
     # --- tasks: publishing, review, taking, proof, acceptance, disputes, matching --------------------------------
     "任务 #{pk}：{message}": "Task #{pk}: {message}",
@@ -1614,4 +1615,5 @@ EN = {
     "其他地区": "Other areas",
     "%(y)s年": "%(y)s",
     "%(month)s月": "%(month)s",
+    "暂无代扣记录。向灵工人员付款后，平台代扣的税费会按月出现在这里。": "No withholding yet. Once you pay workers, the tax the platform withholds shows up here by month.",
 }
