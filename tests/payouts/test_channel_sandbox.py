@@ -331,3 +331,14 @@ def test_yesterdays_statement_files_are_written_on_start(sandbox, tmp_path):
     while time.time() < deadline and not all(path.exists() for path in expected):
         time.sleep(0.05)
     assert all(path.exists() for path in expected)
+
+
+def test_wechat_rate_limit_rejects_without_creating_an_order(sandbox):
+    sandbox.config.wechat_qps = 2
+    a = adapter("WECHAT", sandbox)
+    results = [a.submit(order(1_00 + i, channel="WECHAT"), f"KQ{i}") for i in range(6)]
+    limited = [i for i, r in enumerate(results) if r.outcome == Outcome.REJECTED]
+    assert limited and all(results[i].fail_code == "FREQUENCY_LIMITED" for i in limited)
+    time.sleep(1.1)
+    assert a.query(f"KQ{limited[0]}").status == QueryStatus.NOT_FOUND
+    assert a.submit(order(1_00 + limited[0], channel="WECHAT"), f"KQ{limited[0]}").outcome == Outcome.ACCEPTED

@@ -78,6 +78,7 @@ class SandboxConfig:
     duplicate_gap_seconds: float = 0.3
     retry_schedule: tuple = (1, 2, 5, 15, 60, 300, 900, 3600)
     notify_workers: int = 8
+    wechat_qps: int = 100  # WeChat Pay's documented limit per merchant; 0 turns the limit off
     notify_timeout: float = 10.0
     tick_seconds: float = 0.05
     statements_dir: Path | None = None
@@ -98,6 +99,8 @@ class ChannelSandbox:
         self._pool = ThreadPoolExecutor(max_workers=config.notify_workers, thread_name_prefix="sandbox-notify")
         self.httpd: ThreadingHTTPServer | None = None
         self._statements_written_for: dt.date | None = None
+        self._rate_lock = threading.Lock()
+        self._rate_window: tuple[int, int] = (0, 0)  # (second, requests in it)
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     @property
@@ -133,6 +136,17 @@ class ChannelSandbox:
             except Exception:  # noqa: BLE001 - the sandbox keeps running; the error is logged
                 logger.exception("sandbox tick failed")
             self._stop.wait(self.config.tick_seconds)
+
+    def wechat_rate_limited(self) -> bool:
+        """True when this request is over WeChat Pay's per-second limit (answered 429 FREQUENCY_LIMITED)."""
+        if not self.config.wechat_qps:
+            return False
+        with self._rate_lock:
+            second = int(time.time())
+            current, count = self._rate_window
+            count = count + 1 if current == second else 1
+            self._rate_window = (second, count)
+            return count > self.config.wechat_qps
 
     # --- orders ------------------------------------------------------------------------------------------
     def submit(self, *, channel: str, key: str, amount_fen: int, payee_account: str, payee_name: str,
@@ -709,6 +723,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._wechat_verify("POST", body)
         except DomainError:
             return self._wechat_answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        if self.sandbox.wechat_rate_limited():
+            return self._wechat_answer(429, {"code": "FREQUENCY_LIMITED", "message": "频率超限，请降低请求频率"})
         data = json.loads(body)
         amount = data["transfer_amount"]
         if not isinstance(amount, int) or amount <= 0:
