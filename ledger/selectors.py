@@ -9,6 +9,7 @@ from django.db.models import Case, F, QuerySet, Value, When
 from django.utils import timezone
 
 from ledger.exceptions import AccountNotOpen
+from ledger.invariants import LedgerReport, ledger_check  # noqa: F401  (the invariant check is a read, too)
 from ledger.models import AccountKind, LedgerAccount, Posting, Side
 
 

@@ -154,7 +154,13 @@ def _suspense(now):
 
 
 def _available(merchant, now):
-    return ledger_services.merchant_accounts_open(merchant=merchant, now=now)[AccountKind.MERCHANT_AVAILABLE]
+    from ledger.exceptions import AccountNotOpen
+    from ledger.selectors import merchant_account
+
+    try:
+        return merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_AVAILABLE)
+    except AccountNotOpen:
+        return ledger_services.merchant_accounts_open(merchant=merchant, now=now)[AccountKind.MERCHANT_AVAILABLE]
 
 
 @transaction.atomic
