@@ -36,6 +36,7 @@ DEBIT_FLAGS = {"借", "D", "DR", "1"}
 @dataclass
 class ParsedStatement:
     rows: list = field(default_factory=list)  # IncomingTransferData
+    line_numbers: list = field(default_factory=list)  # the file line of each row
     errors: list = field(default_factory=list)  # {"line", "column", "message"}
     skipped: int = 0
     statement_date: dt.date | None = None
@@ -151,6 +152,7 @@ def parse_incoming_statement(content: bytes) -> ParsedStatement:
             result.skipped += 1
             continue
         transacted_at = dt.datetime.combine(value_date, value_time, tzinfo=tz) if value_time else None
+        result.line_numbers.append(line)
         result.rows.append(IncomingTransferData(
             bank_serial=serial, amount_fen=amount_fen, value_date=value_date, transacted_at=transacted_at,
             payer_account_name=row.get("对方户名", ""), payer_account_number=payer_number,

@@ -19,7 +19,8 @@ from django.db import IntegrityError, transaction
 from django_fsm import can_proceed
 
 from core import audit
-from core.exceptions import ValidationFailed
+from core.exceptions import DomainError, ValidationFailed
+from core.money import format_yuan
 from core.pii import blind_index, mask_bank_card
 from ledger import services as ledger_services
 from ledger.models import AccountKind
@@ -198,8 +199,8 @@ def incoming_transfer_receive(*, data: IncomingTransferData, source: str, now,
     if existing is not None:
         if existing.amount_fen != data.amount_fen:
             raise IncomingTransferConflict(
-                f"银行流水号 {data.bank_serial} 已以 {existing.amount_fen} 分入账，本次报告为 {data.amount_fen} 分；"
-                "请与银行核对后处理", extra={"bank_serial": data.bank_serial})
+                f"银行流水号 {data.bank_serial} 已按 {format_yuan(existing.amount_fen)} 元记录，本次报告为 "
+                f"{format_yuan(data.amount_fen)} 元；请与银行核对后处理", extra={"bank_serial": data.bank_serial})
         return existing, False
 
     merchant, method = _recognise(data)
@@ -342,9 +343,16 @@ def statement_import(*, content: bytes, filename: str, source: str, actor=None, 
                                             statement_date=parsed.statement_date, lines=len(parsed.rows),
                                             skipped=parsed.skipped, imported_by=actor, imported_at=now)
     created = duplicates = 0
-    for row in parsed.rows:
-        _, is_new = incoming_transfer_receive(data=row, source=IncomingTransfer.Source.STATEMENT, now=now,
-                                              statement_import=record)
+    for line, row in zip(parsed.line_numbers, parsed.rows, strict=True):
+        try:
+            _, is_new = incoming_transfer_receive(data=row, source=IncomingTransfer.Source.STATEMENT, now=now,
+                                                  statement_import=record)
+        except DomainError as error:
+            # A line that contradicts what is known (another amount for a serial, a reversal of an unknown or
+            # spent credit): the whole file is refused, with the line, and nothing of it stays written.
+            raise StatementFileInvalid(f"第 {line} 行：{error.message}（文件未导入，请核对后重新上传）",
+                                       extra={"errors": [{"line": line, "column": "交易流水号", "message": error.message}]}
+                                       ) from error
         created += is_new
         duplicates += not is_new
     record.created_transfers, record.duplicates = created, duplicates
