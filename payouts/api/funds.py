@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -62,7 +63,8 @@ def _date(request, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed(f"参数 {name} 应为日期 YYYY-MM-DD，收到“{text}”", extra={"field": name}) from None
+        raise ValidationFailed(_("参数 {name} 应为日期 YYYY-MM-DD，收到“{text}”").format(name=name, text=text),
+                               extra={"field": name}) from None
 
 
 class FundsMovementsApi(APIView):
@@ -75,7 +77,7 @@ class FundsMovementsApi(APIView):
     def get(self, request):
         account = request.query_params.get("account", "available")
         if account not in ACCOUNTS:
-            raise ValidationFailed("参数 account 只能是 available 或 frozen", extra={"field": "account"})
+            raise ValidationFailed(_("参数 account 只能是 available 或 frozen"), extra={"field": "account"})
         postings = ledger_selectors.account_statement(merchant=request.merchant, kind=ACCOUNTS[account],
                                                       date_from=_date(request, "from"), date_to=_date(request, "to"))
         paginator = LimitOffsetPagination()

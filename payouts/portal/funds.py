@@ -23,8 +23,9 @@ from payouts.selectors import funds_overview, payer_account_list
 from payouts.services import payer_account_register
 
 KIND_LABELS = {
-    "funding.incoming": "充值入账", "funding.claim": "充值入账（人工认领）", "payout.freeze": "付款冻结",
-    "payout.release": "付款解冻", "test.fund": "充值", "funding.return": "来账退回", "funding.reversal": "来账冲正（银行退回）",
+    "funding.incoming": _("充值入账"), "funding.claim": _("充值入账（人工认领）"), "payout.freeze": _("付款冻结"),
+    "payout.release": _("付款解冻"), "test.fund": _("充值"), "funding.return": _("来账退回"),
+    "funding.reversal": _("来账冲正（银行退回）"),
 }
 
 
