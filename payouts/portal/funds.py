@@ -19,7 +19,7 @@ from core.money import format_cny
 from core.pii import mask_bank_card, mask_name
 from ledger import selectors as ledger_selectors
 from ledger.models import AccountKind
-from payouts.selectors import funds_overview, payer_account_list
+from payouts.selectors import funds_overview, incoming_transfer_list, payer_account_list
 from payouts.services import payer_account_register
 
 KIND_LABELS = {
@@ -68,6 +68,7 @@ def funds(request):
               for payer in payer_account_list(merchant=merchant)]
     return render(request, "payouts/funds.html", {
         "payers": payers, "payer_form": PayerAccountForm(), "can_register_payer": can(request.user, "finance"),
+        "transfers": incoming_transfer_list(merchant=merchant)[:10],
         "overview": overview, "page": page, "rows": rows, "chart": _chart(overview.daily), "account": account,
         "date_from": date_from, "date_to": date_to,
         "query": "&".join(f"{k}={v}" for k, v in (("account", account), ("from", date_from or ""),

@@ -22,6 +22,18 @@ def test_funds_page_shows_balance_virtual_account_and_movements(client, merchant
     assert "<polyline" in html
 
 
+def test_recent_incoming_transfers_are_listed_with_how_they_were_recognised(client, merchant, enterprise_admin, now):
+    from payouts.services import IncomingTransferData, incoming_transfer_receive
+
+    ledger_services.merchant_accounts_open(merchant=merchant, now=now)
+    account = TopUpAccount.objects.get(merchant=merchant).account_number
+    incoming_transfer_receive(data=IncomingTransferData(bank_serial="B-777", amount_fen=888_00, value_date=now.date(),
+                                                        virtual_account=account), source="NOTIFICATION", now=now)
+    client.force_login(enterprise_admin)
+    html = client.get(reverse("enterprise:payouts-funds")).content.decode()
+    assert "B-777" in html and "专属账号" in html and "已入账" in html
+
+
 def test_another_enterprise_sees_only_its_own_funds(client, merchant, other_merchant, now):
     for m in (merchant, other_merchant):
         ledger_services.merchant_accounts_open(merchant=m, now=now)
