@@ -18,6 +18,10 @@ BEAT_SCHEDULE = {
     "tax.month_end": {"task": "tax.month_end", "schedule": crontab(day_of_month=1, hour=3, minute=0)},
     # Last quarter's platform report (Decree 810: within the month after the quarter), on the 1st of Jan/Apr/Jul/Oct.
     "tax.platform_report": {"task": "tax.platform_report", "schedule": crontab(day_of_month=1, month_of_year="1,4,7,10", hour=3, minute=30)},
+    # Payout orders whose outcome is open (UNKNOWN after a timeout, PROCESSING, stuck SUBMITTING) are queried, every minute.
+    "payouts.orders_query": {"task": "payouts.orders_query", "schedule": 60.0},
+    # 交易后计费: last month's fees billed on the 1st (monthly fee statement).
+    "payouts.fee_statements": {"task": "payouts.fee_statements", "schedule": crontab(day_of_month=1, hour=4, minute=0)},
     # Partner API request nonces are kept only while their timestamp is inside the window; older ones are dropped.
     "merchants.api_nonces_purge": {"task": "merchants.api_nonces_purge", "schedule": crontab(minute=17)},
     # Published tasks whose application deadline passed stop taking workers (pending applications are declined).

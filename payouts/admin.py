@@ -204,3 +204,5 @@ class ChannelNotificationAdmin(ReadOnlyAdmin):
                     "received_at", "processed_at")
     list_filter = ("channel", "status")
     search_fields = ("notify_id", "idempotency_key", "channel_order_id")
+
+from payouts import admin_orders  # noqa: E402,F401  (payout batches, orders, receipts, fee statements)

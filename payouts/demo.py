@@ -64,3 +64,5 @@ def load(*, now) -> list[str]:
         f"curl -X POST {sandbox}/sandbox/topups -d '{{\"virtual_account\":\"{topup.account_number}\",\"amount\":\"5000.00\","
         f"\"payer_name\":\"{FUNDED}\",\"payer_account\":\"{PAYER_ACCOUNT}\"}}'",
     ]
+
+load = __import__("payouts.demo_orders", fromlist=["wrap"]).wrap(load)  # payout orders and batches demo

@@ -21,3 +21,4 @@ def statement_pull_job(*, days_back: int = 1, **kwargs) -> list:
         if record is not None:
             imported.append(record.pk)
     return imported
+from payouts.jobs_orders import *  # noqa: E402,F401,F403  (batch and order jobs)

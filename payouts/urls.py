@@ -31,3 +31,9 @@ def enterprise_home_cards(request) -> list[dict]:
         return []
     return [{"label": "可用余额", "value": format_cny(merchant_available_fen(merchant=merchant)),
              "note": f"冻结 {format_cny(merchant_frozen_fen(merchant=merchant))}"}]
+
+from payouts import urls_orders  # noqa: E402  (payout orders and batches)
+
+enterprise_urlpatterns += urls_orders.enterprise_urlpatterns
+api_urlpatterns = [*globals().get("api_urlpatterns", []), *urls_orders.api_urlpatterns]
+enterprise_nav += urls_orders.enterprise_nav

@@ -5,3 +5,4 @@ Batches, orders and quotes live in their own modules beside these; import every 
 
 from payouts.models.channels import ChannelNotification  # noqa: F401
 from payouts.models.funding import IncomingTransfer, PayerAccount, StatementImport, TopUpAccount  # noqa: F401
+from payouts.models.orders import FeeStatement, PayoutBatch, PayoutOrder, PayoutReceipt  # noqa: F401

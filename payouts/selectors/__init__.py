@@ -7,3 +7,11 @@ from payouts.selectors.funding import (  # noqa: F401
     topup_account_get,
     unmatched_transfer_queue,
 )
+from payouts.selectors.orders import (  # noqa: F401
+    payout_batch_get,
+    payout_batch_list,
+    payout_batch_progress,
+    payout_month_summary,
+    payout_order_get,
+    payout_order_list,
+)

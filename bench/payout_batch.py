@@ -1,0 +1,459 @@
+"""Benchmark: a 100,000-line payout batch on PostgreSQL, from upload to settled postings (issue 6's figures).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/lg_orders_bench \
+        .venv/bin/python bench/payout_batch.py [--lines 100000] [--round-trip 10000]
+
+The database named in DATABASE_URL is dropped and re-created (never point it at real data). Setup (payees with
+verified identities, signatures, payout accounts and accepted work; the enterprise's funds) is not timed. Then,
+each stage in its own process, like the Celery worker that would run it:
+
+1. upload → fully quoted: store the CSV, read it, check every line against the database, fees, taxes, risk
+   limits, write the priced orders (target ≤ 15 s);
+2. confirmation → all postings written: tax withheld for every line, the orders confirmed, the one freeze entry
+   posted, the dispatch jobs enqueued (target ≤ 10 s; ≤ 1 job per 1,000 lines);
+3. the batch's database writes (INSERT/UPDATE/DELETE time of stages 1–2, measured by a statement wrapper) against
+   a binary COPY of the same rows into same-shaped tables with the same indexes, measured in the same run
+   (target ≤ 3×);
+4. sandbox round trip: ``--round-trip`` orders dispatched by two worker processes (as Celery with concurrency 2)
+   to the channel sandbox process (Alipay: answered synchronously), results recorded and posted, the sandbox's
+   notifications answered by the platform (gunicorn) — orders settled per second (target ≥ 1,000/s);
+5. peak RSS of every process (target ≤ 300 MB).
+
+Prints every figure with its target and exits 1 when one misses. The machine is shared: run it twice and read the
+ratios (stage time per line, writes ÷ COPY) as well as the absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("LINGGONG_ENV", "test")
+
+TARGETS = {"quote_s": 15.0, "confirm_s": 10.0, "write_ratio": 3.0, "rss_mb": 300.0, "jobs_per_1000": 1.0,
+           "round_trip_per_s": 1000.0}
+
+
+def rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: that one carries the parent's peak across fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def django_setup():
+    import django
+
+    django.setup()
+
+
+class WriteTimer:
+    """A connection execute wrapper summing the time of write statements (COPY runs on the raw cursor: timed by
+    ``payouts.services.sql.copy_insert``'s own counter, added in ``total``)."""
+
+    def __init__(self):
+        self.seconds = 0.0
+        self.statements = 0
+        self.by_table: dict[str, float] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        head = sql.lstrip()[:6].upper()
+        if head in ("INSERT", "UPDATE", "DELETE"):
+            start = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent = time.perf_counter() - start
+                self.seconds += spent
+                self.statements += 1
+                words = sql.split()
+                table = words[2] if head in ("INSERT", "DELETE") else words[1]
+                key = f"{head} {table.strip(chr(34))}"
+                self.by_table[key] = self.by_table.get(key, 0.0) + spent
+        return execute(sql, params, many, context)
+
+    def total(self) -> tuple[float, int, dict]:
+        from payouts.services import sql as sql_module
+
+        copy_s, copies = sql_module.COPY_STATS["seconds"], sql_module.COPY_STATS["statements"]
+        detail = dict(sorted(self.by_table.items(), key=lambda kv: -kv[1])[:6])
+        detail["COPY"] = copy_s
+        return self.seconds + copy_s, self.statements + copies, {k: round(v, 2) for k, v in detail.items()}
+
+
+# --- stages (each runs in its own process) ------------------------------------------------------------------
+
+
+def stage_quote(args) -> dict:
+    django_setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import User
+    from merchants.models import Merchant
+    from payouts import jobs_orders
+    from payouts.services.batches import payout_batch_check, payout_batch_upload
+
+    jobs_orders.payout_batch_check_job.apply_async = lambda *a, **k: None  # this process is the worker
+    merchant = Merchant.objects.get(pk=args.merchant_id)
+    actor = User.objects.get(pk=args.actor_id)
+    content = Path(args.file).read_bytes()
+    timer = WriteTimer()
+    with connection.execute_wrapper(timer):
+        start = time.perf_counter()
+        batch = payout_batch_upload(merchant=merchant, actor=actor, content=content, filename="bench.csv",
+                                    channel="ALIPAY", now=timezone.now())
+        uploaded = time.perf_counter() - start
+        batch = payout_batch_check(batch_id=batch.pk, now=timezone.now())
+        seconds = time.perf_counter() - start
+    write_s, statements, detail = timer.total()
+    return {"batch_id": batch.pk, "status": batch.status, "orders": batch.order_count, "errors": batch.error_count,
+            "upload_s": uploaded, "seconds": seconds, "write_s": write_s, "write_statements": statements,
+            "write_detail": detail, "rss_mb": rss_mb()}
+
+
+def stage_confirm(args) -> dict:
+    django_setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import User
+    from merchants.models import Merchant
+    from payouts import jobs_orders
+    from payouts.services.batches import payout_batch_confirm_verified, payout_batch_remove_invalid
+
+    jobs = []
+    jobs_orders.payout_orders_dispatch_job.apply_async = lambda *a, **k: jobs.append(k.get("kwargs"))
+    merchant = Merchant.objects.get(pk=args.merchant_id)
+    actor = User.objects.get(pk=args.actor_id)
+    batch_id = args.batch_id
+    from payouts.models import PayoutBatch
+
+    if PayoutBatch.objects.get(pk=batch_id).status == PayoutBatch.Status.INVALID:
+        payout_batch_remove_invalid(merchant=merchant, batch_id=batch_id, actor=actor, now=timezone.now())
+    timer = WriteTimer()
+    with connection.execute_wrapper(timer):
+        start = time.perf_counter()
+        batch = payout_batch_confirm_verified(merchant=merchant, batch_id=batch_id, actor=actor, now=timezone.now())
+        seconds = time.perf_counter() - start
+    write_s, statements, detail = timer.total()
+    return {"status": batch.status, "orders": batch.order_count, "seconds": seconds, "write_s": write_s,
+            "write_statements": statements, "write_detail": detail, "jobs": len(jobs), "rss_mb": rss_mb(),
+            "freeze_fen": batch.freeze_fen}
+
+
+def stage_dispatch(args) -> dict:
+    django_setup()
+    from payouts.channels import get_adapter
+    from payouts.services import dispatch
+
+    dispatch.adapter_for = lambda channel: get_adapter(channel, base_url=args.sandbox_url, timeout=10)
+    ids = json.loads(Path(args.ids_file).read_text())
+    start = time.perf_counter()
+    for i in range(0, len(ids), 1000):
+        # 16 in flight per worker: the sandbox's HTTP server has a small listen backlog and resets beyond it
+        dispatch.payout_orders_dispatch(order_ids=ids[i:i + 1000], workers=16)
+    return {"seconds": time.perf_counter() - start, "orders": len(ids), "rss_mb": rss_mb()}
+
+
+def run_stage(name: str, **kwargs) -> dict:
+    argv = [sys.executable, __file__, "--stage", name]
+    for key, value in kwargs.items():
+        argv += [f"--{key.replace('_', '-')}", str(value)]
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr[-6000:])
+        raise SystemExit(f"stage {name} failed")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- setup, COPY floor, orchestration -----------------------------------------------------------------------
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_data(lines: int) -> dict:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.utils import timezone
+
+    from core.testing.factories import EnterpriseUserFactory, MerchantFactory
+    from core.testing.ledger import fund
+    from merchants.models import MerchantConfiguration
+    from payouts.testing_orders import batch_csv, make_payees
+
+    now = timezone.now()
+    merchant = MerchantFactory(name="基准测试企业有限公司")
+    MerchantConfiguration.objects.create(merchant=merchant, enabled_channels=["BANK", "ALIPAY", "WECHAT"],
+                                         daily_limit_fen=10**13, second_approval_threshold_fen=10**13)
+    actor = EnterpriseUserFactory(merchant=merchant)
+    # 90% small payments (below the IIT threshold), 10% of 8,000 yuan (IIT withheld); whole yuan amounts so the
+    # sandbox settles them normally.
+    start = time.perf_counter()
+    payees = make_payees(merchant=merchant, count=lines, now=now, seed=1,
+                         amount_fen=lambda i: 800_000 if i % 10 == 9 else 10_000 + (i % 50) * 1_000)
+    made = time.perf_counter() - start
+    content = batch_csv(payees, channel="ALIPAY").decode().splitlines()
+    # ~1% bad lines: an ID number nobody has, an amount above the accepted work
+    for i in range(50, len(content), 100):
+        if i % 200 == 50:
+            content[i] = content[i].replace(payees[i - 1].id_number, payees[i - 1].id_number[:-4] + "0000")
+        else:
+            cells = content[i].split(",")
+            cells[4] = "99999.00"
+            content[i] = ",".join(cells)
+    fund(merchant, 10**13, now=now)
+    path = Path(tempfile.gettempdir()) / f"bench-payout-{lines}.csv"
+    path.write_text("\n".join(content) + "\n", encoding="utf-8")
+    return {"merchant_id": merchant.pk, "actor_id": actor.pk, "file": str(path), "setup_payees_s": made,
+            "file_mb": path.stat().st_size / 1e6}
+
+
+def copy_floor(batch_id: int) -> dict:
+    """COPY (binary) the batch's rows into same-shaped tables with the same indexes; the seconds it took."""
+    from django.db import connection
+
+    tables = {
+        "payouts_payoutorder": f"batch_id = {int(batch_id)}",
+        "tax_withholding": f"payment_ref IN (SELECT order_no FROM payouts_payoutorder WHERE batch_id = {int(batch_id)})",
+    }
+    seconds, rows = 0.0, 0
+    raw = connection.connection if connection.connection else (connection.ensure_connection() or connection.connection)
+    with raw.cursor() as cursor:
+        for table, where in tables.items():
+            cursor.execute(f"DROP TABLE IF EXISTS bench_copy_{table}")
+            cursor.execute(f"CREATE UNLOGGED TABLE bench_copy_{table} (LIKE {table} INCLUDING ALL)")
+            cursor.execute(f"ALTER TABLE bench_copy_{table} SET LOGGED")
+            buffer = bytearray()
+            with cursor.copy(f"COPY (SELECT * FROM {table} WHERE {where}) TO STDOUT (FORMAT BINARY)") as copy:
+                for chunk in copy:
+                    buffer += chunk
+            raw.commit()
+            start = time.perf_counter()
+            with cursor.copy(f"COPY bench_copy_{table} FROM STDIN (FORMAT BINARY)") as copy:
+                copy.write(bytes(buffer))
+            raw.commit()
+            seconds += time.perf_counter() - start
+            cursor.execute(f"SELECT count(*) FROM bench_copy_{table}")
+            rows += cursor.fetchone()[0]
+            cursor.execute(f"DROP TABLE bench_copy_{table}")
+            raw.commit()
+    return {"copy_s": seconds, "copy_rows": rows}
+
+
+def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
+    """Dispatch ``count`` orders through the sandbox process and wait for every one to be settled and posted."""
+    from django.db.models import Count
+
+    from payouts.models import PayoutOrder
+
+    # the sandbox makes cents 13/14/15/18 slow or late on purpose; the round trip measures the normal path
+    rows = (PayoutOrder.objects.filter(batch_id=batch_id, status=PayoutOrder.Status.CONFIRMED).order_by("id")
+            .values_list("id", "payee_fen"))
+    ids = [pk for pk, fen in rows if fen % 100 not in (13, 14, 15, 18)][:count]
+    web_port, box_port = free_port(), free_port()
+    env = dict(os.environ, DATABASE_URL=db_url, LINGGONG_CHANNEL_CALLBACK_BASE_URL=f"http://127.0.0.1:{web_port}",
+               LINGGONG_CHANNEL_SANDBOX_URL=f"http://127.0.0.1:{box_port}")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
+    web = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-b",
+                            f"127.0.0.1:{web_port}", "-w", "2", "--threads", "4", "--log-level", "warning"],
+                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    box = subprocess.Popen([sys.executable, "manage.py", "channel_sandbox", "--port", str(box_port), "--db",
+                            str(tmp / "sandbox.sqlite3"), "--callback-base", f"http://127.0.0.1:{web_port}",
+                            "--settle-seconds", "0.2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", box_port), timeout=0.2).close()
+                socket.create_connection(("127.0.0.1", web_port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        halves = [ids[: len(ids) // 2], ids[len(ids) // 2:]]
+        files = []
+        for n, half in enumerate(halves):
+            path = tmp / f"ids-{n}.json"
+            path.write_text(json.dumps(half))
+            files.append(path)
+        start = time.perf_counter()
+        workers = [subprocess.Popen([sys.executable, __file__, "--stage", "dispatch", "--ids-file", str(f),
+                                     "--sandbox-url", f"http://127.0.0.1:{box_port}"], cwd=ROOT, env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
+        outputs = [w.communicate(timeout=1800) for w in workers]
+        for worker, (_out, err) in zip(workers, outputs, strict=True):
+            if worker.returncode != 0:
+                sys.stderr.write(err[-4000:])
+                raise SystemExit("dispatch worker failed")
+        from payouts.channels import get_adapter
+        from payouts.services import dispatch
+
+        dispatch.adapter_for = lambda channel: get_adapter(channel, base_url=f"http://127.0.0.1:{box_port}",
+                                                          timeout=10)
+        deadline = time.time() + 120
+        queried: set[int] = set()
+        while time.time() < deadline:
+            open_ids = list(PayoutOrder.objects.filter(pk__in=ids).exclude(status__in=PayoutOrder.TERMINAL)
+                            .values_list("id", "status"))
+            waiting = [pk for pk, status in open_ids if status != PayoutOrder.Status.UNKNOWN or pk not in queried]
+            if not waiting:
+                break  # what is left is UNKNOWN and not found at the channel: the query job retries it later
+            for pk, status in open_ids:  # what the query job does for an order left UNKNOWN (same key)
+                if status == PayoutOrder.Status.UNKNOWN and pk not in queried:
+                    dispatch.payout_order_query(order_id=pk)
+                    queried.add(pk)
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        statuses = dict(PayoutOrder.objects.filter(pk__in=ids).values_list("status").annotate(n=Count("id"))
+                        .order_by())
+        worker_stats = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+        web_rss = _rss_of_tree(web.pid)
+        box_rss = _rss_of_tree(box.pid)
+    finally:
+        for proc in (web, box):
+            proc.send_signal(signal.SIGTERM)
+        for proc in (web, box):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    settled = statuses.get("SUCCEEDED", 0) + statuses.get("FAILED", 0)
+    return {"orders": len(ids), "settled": settled, "seconds": seconds, "per_s": settled / seconds if seconds else 0,
+            "statuses": statuses, "worker_rss_mb": max(w["rss_mb"] for w in worker_stats),
+            "web_rss_mb": web_rss, "sandbox_rss_mb": box_rss}
+
+
+def _rss_of_tree(pid: int) -> float:
+    """Peak RSS (VmHWM) of a process and its children, in MB (the largest one)."""
+    peak = 0.0
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024)
+        except OSError:
+            continue
+    return peak
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--round-trip", type=int, default=10_000)
+    parser.add_argument("--stage")
+    for name in ("merchant-id", "actor-id", "batch-id"):
+        parser.add_argument(f"--{name}", type=int)
+    for name in ("file", "ids-file", "sandbox-url"):
+        parser.add_argument(f"--{name}")
+    args = parser.parse_args()
+    if args.stage:
+        stage = {"quote": stage_quote, "confirm": stage_confirm, "dispatch": stage_dispatch}[args.stage]
+        if os.environ.get("BENCH_PROFILE"):  # BENCH_PROFILE=1: a cProfile dump per stage under /tmp
+            import cProfile
+
+            profile = cProfile.Profile()
+            result = profile.runcall(stage, args)
+            profile.dump_stats(f"/tmp/bench-{args.stage}-{os.getpid()}.prof")
+        else:
+            result = stage(args)
+        sys.stdout.write(json.dumps(result) + "\n")
+        return 0
+
+    db_url = os.environ.get("DATABASE_URL", "")
+    if not db_url.startswith("postgres"):
+        sys.stderr.write("Set DATABASE_URL to a PostgreSQL database the benchmark may drop and re-create.\n")
+        return 2
+    recreate_database(db_url)
+    django_setup()
+    t0 = time.perf_counter()
+    setup = setup_data(args.lines)
+    setup_s = time.perf_counter() - t0
+    quote = run_stage("quote", merchant_id=setup["merchant_id"], actor_id=setup["actor_id"], file=setup["file"])
+    confirm = run_stage("confirm", merchant_id=setup["merchant_id"], actor_id=setup["actor_id"],
+                        batch_id=quote["batch_id"])
+    floor = copy_floor(quote["batch_id"])
+    trip = round_trip(batch_id=quote["batch_id"], count=args.round_trip, db_url=db_url) if args.round_trip else {
+        "orders": 0, "seconds": 0, "per_s": 0, "statuses": {}, "worker_rss_mb": 0, "web_rss_mb": 0,
+        "sandbox_rss_mb": 0}
+
+    from ledger.invariants import ledger_check
+
+    report = ledger_check()
+    n = args.lines
+    write_s = quote["write_s"] + confirm["write_s"]
+    figures = {
+        "quote_s": quote["seconds"], "confirm_s": confirm["seconds"],
+        "write_ratio": write_s / floor["copy_s"] if floor["copy_s"] else float("inf"),
+        "rss_mb": max(quote["rss_mb"], confirm["rss_mb"], trip["worker_rss_mb"], trip["web_rss_mb"],
+                      trip["sandbox_rss_mb"]),
+        "jobs_per_1000": confirm["jobs"] / math.ceil(confirm["orders"] / 1000) if confirm["orders"] else 0,
+        "round_trip_per_s": trip["per_s"],
+    }
+    lower_is_better = {"quote_s", "confirm_s", "write_ratio", "rss_mb", "jobs_per_1000"}
+    misses = [k for k, v in figures.items()
+              if (v > TARGETS[k] if k in lower_is_better else v < TARGETS[k])]
+    out = sys.stdout.write
+    out(f"payout batch benchmark — {n:,} lines, PostgreSQL, {os.cpu_count()} cores (shared machine)\n")
+    out(f"command: DATABASE_URL={db_url} {Path(sys.executable).name} bench/payout_batch.py --lines {n} "
+        f"--round-trip {args.round_trip}\n")
+    out(f"setup (not timed): {setup_s:.1f} s for {n:,} payees; file {setup['file_mb']:.1f} MB\n")
+    out(f"upload → fully quoted:     {quote['seconds']:6.2f} s  (target ≤ {TARGETS['quote_s']:.0f} s)  "
+        f"{n / quote['seconds']:,.0f} lines/s; {quote['orders']:,} orders, {quote['errors']:,} bad lines reported; "
+        f"peak RSS {quote['rss_mb']:.0f} MB\n")
+    out(f"confirmation → postings:   {confirm['seconds']:6.2f} s  (target ≤ {TARGETS['confirm_s']:.0f} s)  "
+        f"{confirm['orders'] / confirm['seconds']:,.0f} lines/s; tax withheld per line, one freeze entry "
+        f"{confirm['freeze_fen'] / 100:,.2f} yuan; peak RSS {confirm['rss_mb']:.0f} MB\n")
+    out(f"DB writes vs COPY:         {figures['write_ratio']:6.2f} ×  (target ≤ {TARGETS['write_ratio']:.0f} ×)  "
+        f"writes {write_s:.2f} s in {quote['write_statements'] + confirm['write_statements']:,} statements; "
+        f"COPY of the same {floor['copy_rows']:,} rows {floor['copy_s']:.2f} s\n")
+    out(f"  write time by statement (quote): {quote['write_detail']}\n")
+    out(f"  write time by statement (confirm): {confirm['write_detail']}\n")
+    out(f"dispatch jobs:             {confirm['jobs']} for {confirm['orders']:,} orders "
+        f"({figures['jobs_per_1000']:.2f} per 1,000 lines; target ≤ 1)\n")
+    out(f"sandbox round trip:        {trip['per_s']:6.0f} orders/s  (target ≥ {TARGETS['round_trip_per_s']:.0f})  "
+        f"{trip.get('settled', 0):,} of {trip['orders']:,} orders settled and posted in {trip['seconds']:.2f} s, "
+        f"2 worker processes × 16 in flight; results {trip['statuses']}\n")
+    out(f"peak RSS:                  {figures['rss_mb']:.0f} MB max  (target ≤ {TARGETS['rss_mb']:.0f} MB)  "
+        f"quote {quote['rss_mb']:.0f}, confirm {confirm['rss_mb']:.0f}, dispatch worker {trip['worker_rss_mb']:.0f}, "
+        f"web {trip['web_rss_mb']:.0f}, sandbox {trip['sandbox_rss_mb']:.0f}\n")
+    out(f"ledger invariants:         {'ok' if report.ok else 'BROKEN: ' + '; '.join(report.problems[:5])}\n")
+    out(f"result: {'PASS' if not misses and report.ok else 'MISS ' + ', '.join(misses)}\n")
+    return 0 if not misses and report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

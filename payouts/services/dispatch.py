@@ -1,0 +1,320 @@
+"""发放: sending confirmed orders to the channel, recording what it answered, notifications and status queries.
+
+A call to a channel (STYLE.md): (1) in a first transaction the orders move to SUBMITTING with their stable
+idempotency key — already on the order since it was created; (2) the channel is called outside any transaction,
+many requests in flight at once; (3) a second transaction records each answer. A process that dies between (1)
+and (3) leaves orders in SUBMITTING; running the dispatch again submits them again *with the same key*, and the
+channel answers with the original result (same key, same parameters), so nothing is paid twice. A timeout or a
+5xx leaves the order UNKNOWN; only a query, a notification or reconciliation settles it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import transaction
+from django.utils import timezone
+
+from core import audit
+from ledger.exceptions import InsufficientBalance
+from ledger.models import AccountKind
+from ledger.services import EntrySpec, entries_post
+from payouts.channels import Outcome, PayoutRequest, QueryStatus, get_adapter, is_stale
+from payouts.models import PayoutBatch, PayoutOrder
+from payouts.services.channels import notification_handler
+from payouts.services.settlement import FEE_FREEZE_KIND, _Accounts, settle_failure, settle_success
+from payouts.services.sql import update_rows
+
+logger = logging.getLogger(__name__)
+
+IN_FLIGHT_WORKERS = 32
+FIRST_QUERY_AFTER = dt.timedelta(seconds=30)
+PROCESSING_QUERY_AFTER = dt.timedelta(minutes=2)
+RESUBMIT_NOT_FOUND_AFTER = dt.timedelta(minutes=10)
+SUBMITTING_STALE_AFTER = dt.timedelta(minutes=2)
+ORDER_STATUS_OF_QUERY = {QueryStatus.PROCESSING: PayoutOrder.Status.PROCESSING,
+                         QueryStatus.SUCCEEDED: PayoutOrder.Status.SUCCEEDED,
+                         QueryStatus.FAILED: PayoutOrder.Status.FAILED}
+QUERY_RANK_OF_ORDER = {PayoutOrder.Status.PROCESSING: QueryStatus.PROCESSING,
+                       PayoutOrder.Status.SUCCEEDED: QueryStatus.SUCCEEDED,
+                       PayoutOrder.Status.FAILED: QueryStatus.FAILED}
+
+
+def adapter_for(channel: str):
+    """The channel's adapter (tests replace this to point at a sandbox they started)."""
+    return get_adapter(channel)
+
+
+def _backoff(order: PayoutOrder, now, base: dt.timedelta) -> dt.datetime:
+    return now + base * min(2 ** order.query_count, 64)
+
+
+# --- (1) persist in-flight ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def _start_submit(*, order_ids, now) -> list[int]:
+    """CONFIRMED (or SUBMITTING from a run that died) → SUBMITTING. Freezes a DURING fee first; an order whose fee
+    the balance no longer covers fails here and is never sent. Returns the ids to send."""
+    orders = list(PayoutOrder.objects.select_for_update(skip_locked=True)
+                  .filter(pk__in=order_ids, status__in=[PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.SUBMITTING])
+                  .order_by("pk"))
+    if not orders:
+        return []
+    during = [o for o in orders if o.status == PayoutOrder.Status.CONFIRMED and o.fee_bearer == "MERCHANT"
+              and o.fee_timing == "DURING" and o.fee_fen and not o.fee_frozen_fen]
+    unfunded = []
+    if during:
+        accounts = _Accounts(now)
+
+        def spec(order):
+            return EntrySpec(kind=FEE_FREEZE_KIND, ref=order, merchant=order.merchant_id,
+                             memo=f"发放时收取服务费（冻结） {order.order_no}",
+                             lines=[(accounts.merchant(order.merchant_id, AccountKind.MERCHANT_AVAILABLE), order.fee_fen),
+                                    (accounts.merchant(order.merchant_id, AccountKind.MERCHANT_FROZEN), -order.fee_fen)])
+        try:
+            with transaction.atomic():
+                entries_post(entries=[spec(o) for o in during], now=now)
+            funded = during
+        except InsufficientBalance:
+            funded = []
+            for order in during:
+                try:
+                    with transaction.atomic():
+                        entries_post(entries=[spec(order)], now=now)
+                    funded.append(order)
+                except InsufficientBalance:
+                    unfunded.append(order)
+        for order in funded:
+            order.fee_frozen_fen = order.fee_fen
+    if unfunded:
+        settle_failure(unfunded, now=now, by="platform", code="FEE_UNFUNDED",
+                       message="发放时可用余额不足以支付服务费，订单未发送，款项已解冻")
+    send = [o for o in orders if o not in unfunded]
+    for order in send:
+        order.start_submit(at=now)
+        order.updated_at = now
+    update_rows(PayoutOrder, send, ["status", "submit_attempts", "submitted_at", "fee_frozen_fen", "updated_at"])
+    batch_ids = {o.batch_id for o in send if o.batch_id}
+    for batch in PayoutBatch.objects.filter(pk__in=batch_ids, status=PayoutBatch.Status.CONFIRMED).order_by("pk"):
+        batch.start_dispatch()
+        batch.save(update_fields=["status", "stage", "updated_at"])
+    return [o.pk for o in send]
+
+
+# --- (2) call the channel outside any transaction ----------------------------------------------------------
+
+
+def _request_of(order: PayoutOrder) -> PayoutRequest:
+    account = order.payout_account
+    return PayoutRequest(amount_fen=order.payee_fen, payee_name=order.member.name, payee_account=account.account,
+                         remark=(order.remark or "劳务报酬")[:30], payee_bank=account.bank_name,
+                         payee_id_number=order.member.id_number or "")
+
+
+def _submit_all(order_ids: list[int], *, workers: int) -> dict[int, object]:
+    orders = list(PayoutOrder.objects.filter(pk__in=order_ids).select_related("member", "payout_account")
+                  .order_by("pk"))
+    adapters: dict[str, object] = {}
+    jobs = []
+    for order in orders:
+        adapter = adapters.setdefault(order.channel, adapter_for(order.channel))
+        jobs.append((order.pk, adapter, _request_of(order), order.idempotency_key))
+
+    def call(job):
+        pk, adapter, request, key = job
+        try:
+            return pk, adapter.submit(request, key)
+        except Exception as error:  # an adapter bug must not lose the others' results: treat it as unknown
+            logger.exception("submit of order %s raised", pk)
+            from payouts.channels.base import SubmitResult
+
+            return pk, SubmitResult(Outcome.UNKNOWN, fail_message=str(error)[:200])
+
+    if len(jobs) <= 1 or workers <= 1:
+        return dict(call(job) for job in jobs)
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        return dict(pool.map(call, jobs))
+
+
+# --- (3) record the answers ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def _record_submit_results(*, results: dict[int, object], now) -> dict[str, int]:
+    orders = list(PayoutOrder.objects.select_for_update().filter(pk__in=list(results)).order_by("pk"))
+    succeeded, failed, accepted, unknown = [], [], [], []
+    codes, channel_ids = {}, {}
+    for order in orders:
+        result = results[order.pk]
+        if order.status not in PayoutOrder.IN_FLIGHT:
+            continue  # a notification got here first
+        channel_ids[order.pk] = result.channel_order_id
+        if result.outcome == Outcome.SUCCEEDED:
+            succeeded.append(order)
+        elif result.outcome == Outcome.FAILED:
+            failed.append(order)
+            codes[order.pk] = (result.fail_code, result.fail_message)
+        elif result.outcome == Outcome.ACCEPTED:
+            accepted.append(order)
+        else:  # UNKNOWN, or REJECTED (the request was refused; the original order, if any, is unaffected): query
+            unknown.append(order)
+            order.fail_message = (result.fail_message or "")[:200]
+    settle_success(succeeded, now=now, by="submit", channel_order_ids=channel_ids)
+    settle_failure(failed, now=now, by="submit", codes=codes)
+    for order in accepted:
+        if order.status != PayoutOrder.Status.PROCESSING:
+            order.accepted(channel_order_id=channel_ids.get(order.pk, ""), at=now)
+        order.channel_status, order.next_query_at, order.updated_at = "ACCEPTED", now + PROCESSING_QUERY_AFTER, now
+    for order in unknown:
+        order.outcome_unknown(next_query_at=now + FIRST_QUERY_AFTER)
+        order.channel_status, order.updated_at = "UNKNOWN", now
+    update_rows(PayoutOrder, accepted + unknown, ["status", "channel_order_id", "channel_status", "next_query_at",
+                                                  "fail_message", "updated_at"])
+    return {"succeeded": len(succeeded), "failed": len(failed), "accepted": len(accepted), "unknown": len(unknown)}
+
+
+def payout_orders_dispatch(*, order_ids, now=None, workers: int = IN_FLIGHT_WORKERS) -> dict[str, int]:
+    """Send confirmed orders (≤ 1,000 per call: one job per chunk) to their channel and record the answers.
+
+    Idempotent: orders already sent and answered are skipped; orders left in SUBMITTING by a run that died are sent
+    again with their own key. Not atomic on purpose (the channel call must not hold row locks).
+    """
+    now = now or timezone.now()
+    to_send = _start_submit(order_ids=list(order_ids), now=now)
+    if not to_send:
+        return {"sent": 0}
+    results = _submit_all(to_send, workers=workers)
+    summary = _record_submit_results(results=results, now=timezone.now() if now is None else now)
+    return {"sent": len(to_send), **summary}
+
+
+# --- notifications and queries --------------------------------------------------------------------------------
+
+
+def apply_channel_status(order: PayoutOrder, *, status: str, now, by: str, channel_order_id: str = "",
+                         fail_code: str = "", fail_message: str = "") -> bool:
+    """Apply a channel's answer (notification or query) to a locked order. Returns True when the order changed.
+
+    Out-of-order answers are ignored (a PROCESSING after SUCCEEDED); a terminal order is never changed again (a
+    late 退票 RETURNED is logged for reconciliation, which owns reversals).
+    """
+    current = QUERY_RANK_OF_ORDER.get(order.status)
+    if current and is_stale(current, status):
+        return False
+    if order.is_terminal:
+        if status == QueryStatus.RETURNED and order.status == PayoutOrder.Status.SUCCEEDED:
+            logger.warning("order %s returned (退票) after success: left to reconciliation", order.order_no)
+        return False
+    if order.status in (PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.DRAFT):
+        return False  # not sent yet: a notification cannot be about it
+    if status == QueryStatus.SUCCEEDED:
+        settle_success([order], now=now, by=by, channel_order_ids={order.pk: channel_order_id})
+        return True
+    if status == QueryStatus.FAILED:
+        settle_failure([order], now=now, by=by, code=fail_code, message=fail_message)
+        return True
+    if status == QueryStatus.PROCESSING and order.status != PayoutOrder.Status.PROCESSING:
+        order.accepted(channel_order_id=channel_order_id, at=now)
+        order.channel_status, order.next_query_at = "PROCESSING", now + PROCESSING_QUERY_AFTER
+        order.save(update_fields=["status", "channel_order_id", "channel_status", "next_query_at", "updated_at"])
+        return True
+    return False
+
+
+@notification_handler
+def on_payout_notification(*, record, notification, now) -> None:
+    """A verified, new payout-result notification: settle the order it names (by our idempotency key), once."""
+    order = (PayoutOrder.objects.select_for_update().filter(idempotency_key=notification.idempotency_key,
+                                                            channel=notification.channel).first())
+    if order is None:
+        logger.warning("notification %s names no order (%s)", notification.notify_id, notification.idempotency_key)
+        return
+    if notification.amount_fen != order.payee_fen:
+        # WeChat's rule: check the amount against our order, a notification that disagrees is not acted on.
+        logger.error("notification %s amount %s differs from order %s (%s): ignored", notification.notify_id,
+                     notification.amount_fen, order.order_no, order.payee_fen)
+        audit.record(event="payouts.order.notification_amount_mismatch", now=now, subject=order,
+                     after={"notify_id": notification.notify_id, "amount_fen": notification.amount_fen})
+        return
+    apply_channel_status(order, status=notification.status, now=now, by="notification",
+                         channel_order_id=notification.channel_order_id, fail_code=notification.fail_code,
+                         fail_message=notification.fail_message)
+
+
+def _due_for_query(now, limit: int) -> list[int]:
+    due = (PayoutOrder.objects.filter(status__in=[PayoutOrder.Status.UNKNOWN, PayoutOrder.Status.PROCESSING],
+                                      next_query_at__lte=now).order_by("next_query_at", "id")
+           .values_list("id", flat=True)[:limit])
+    stale = (PayoutOrder.objects.filter(status=PayoutOrder.Status.SUBMITTING, submitted_at__lte=now - SUBMITTING_STALE_AFTER)
+             .order_by("submitted_at", "id").values_list("id", flat=True)[:limit])
+    return sorted(set(due) | set(stale))
+
+
+def payout_order_query(*, order_id: int, now=None) -> PayoutOrder:
+    """Ask the channel about one in-flight order and apply the answer. NOT_FOUND is not failure: after
+    ``RESUBMIT_NOT_FOUND_AFTER`` the order is submitted again with the *same* key (channels.md §0.3)."""
+    now = now or timezone.now()
+    order = PayoutOrder.objects.get(pk=order_id)
+    if order.status not in PayoutOrder.IN_FLIGHT:
+        return order
+    result = adapter_for(order.channel).query(order.idempotency_key)
+    resubmit = False
+    with transaction.atomic():
+        order = PayoutOrder.objects.select_for_update().get(pk=order_id)
+        if order.status not in PayoutOrder.IN_FLIGHT:
+            return order
+        order.query_count += 1
+        if result.status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED, QueryStatus.PROCESSING):
+            changed = apply_channel_status(order, status=result.status, now=now, by="query",
+                                           channel_order_id=result.channel_order_id, fail_code=result.fail_code,
+                                           fail_message=result.fail_message)
+            if changed and order.is_terminal:
+                PayoutOrder.objects.filter(pk=order.pk).update(query_count=order.query_count)
+                return order
+        if result.status == QueryStatus.NOT_FOUND and order.submitted_at and \
+                now - order.submitted_at >= RESUBMIT_NOT_FOUND_AFTER:
+            resubmit = True
+            order.start_submit(at=now)
+        elif order.status == PayoutOrder.Status.SUBMITTING:
+            order.outcome_unknown(next_query_at=_backoff(order, now, FIRST_QUERY_AFTER))
+        else:
+            order.next_query_at = _backoff(order, now, FIRST_QUERY_AFTER if order.status == PayoutOrder.Status.UNKNOWN
+                                           else PROCESSING_QUERY_AFTER)
+        order.channel_status = result.status
+        order.save(update_fields=["status", "query_count", "next_query_at", "channel_status", "submit_attempts",
+                                  "submitted_at", "updated_at"])
+    if resubmit:
+        results = _submit_all([order.pk], workers=1)
+        _record_submit_results(results=results, now=now)
+        order.refresh_from_db()
+    return order
+
+
+def payout_orders_query_due(*, now=None, limit: int = 500) -> dict[str, int]:
+    """The periodic job's body: query every order whose outcome is still open and due, then close finished batches."""
+    now = now or timezone.now()
+    ids = _due_for_query(now, limit)
+    for order_id in ids:
+        try:
+            payout_order_query(order_id=order_id, now=now)
+        except Exception:  # one bad order must not stop the others; it is retried next run
+            logger.exception("query of order %s failed", order_id)
+    completed = batches_complete_finished(now=now)
+    return {"queried": len(ids), "batches_completed": completed}
+
+
+def batches_complete_finished(*, now) -> int:
+    """Close batches whose orders have all ended (a safety net for two chunks finishing at the same moment)."""
+    from payouts.services.settlement import _complete_batches
+
+    ids = list(PayoutBatch.objects.filter(status__in=[PayoutBatch.Status.CONFIRMED, PayoutBatch.Status.DISPATCHING])
+               .order_by("id").values_list("id", flat=True))
+    done = 0
+    for batch_id in ids:
+        with transaction.atomic():
+            _complete_batches({batch_id}, now=now)
+        done += PayoutBatch.objects.filter(pk=batch_id, status=PayoutBatch.Status.COMPLETED).exists()
+    return done

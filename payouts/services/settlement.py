@@ -1,0 +1,168 @@
+"""The money side of a payout's result (发放结果入账), set-based over many orders at once.
+
+- success: ``MERCHANT_FROZEN`` −(freeze + fee frozen at disbursement) → ``CHANNEL_CLEARING`` (what the worker is
+  paid), ``TAX_PAYABLE_*`` (what was withheld) and ``PLATFORM_FEE_REVENUE`` (the fee, unless it is billed monthly);
+  the accepted work becomes PAID; the receipt follows.
+- failure: the frozen funds go back to available, the tax withholding is reversed, the work is free to pay again.
+
+One journal entry per order (``payout.settle`` / ``payout.release``, ref = the order), so a result that arrives twice
+(a notification and a query, a duplicate callback) posts once: the order is locked and already terminal, and the
+ledger's (kind, ref) uniqueness backs that up. Callers hold the orders' row locks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from core import audit
+from ledger.models import AccountKind
+from ledger.selectors import merchant_account
+from ledger.services import EntrySpec, entries_post, platform_account
+from payouts.models import PayoutBatch, PayoutOrder
+from payouts.services.sql import update_rows
+from tasks.bulk import payable_work_mark_paid_many, payable_work_release_many
+
+logger = logging.getLogger(__name__)
+
+SETTLE_KIND = "payout.settle"
+RELEASE_KIND = "payout.release"
+FEE_FREEZE_KIND = "payout.fee_freeze"
+UPDATE_FIELDS = ["status", "finished_at", "settled_by", "channel_order_id", "fail_code", "fail_message",
+                 "channel_status", "next_query_at", "updated_at"]
+
+
+class _Accounts:
+    """Ledger accounts looked up once per call."""
+
+    def __init__(self, now):
+        self.now = now
+        self._merchant: dict[tuple[int, str], object] = {}
+        self._platform: dict[tuple[str, str], object] = {}
+
+    def merchant(self, merchant_id: int, kind: str):
+        key = (merchant_id, kind)
+        if key not in self._merchant:
+            self._merchant[key] = merchant_account(merchant=merchant_id, kind=kind)
+        return self._merchant[key]
+
+    def platform(self, kind: str, channel: str = ""):
+        key = (kind, channel)
+        if key not in self._platform:
+            self._platform[key] = platform_account(kind=kind, channel=channel, now=self.now)
+        return self._platform[key]
+
+
+def fee_collected_at_settlement(order: PayoutOrder) -> int:
+    """The fee that becomes revenue when the payment succeeds (an AFTER fee borne by the enterprise waits for the
+    monthly statement)."""
+    if order.fee_bearer == "MERCHANT" and order.fee_timing == "AFTER":
+        return 0
+    return order.fee_fen
+
+
+def success_lines(order: PayoutOrder, accounts: _Accounts) -> list[tuple]:
+    lines = [(accounts.merchant(order.merchant_id, AccountKind.MERCHANT_FROZEN), order.freeze_fen + order.fee_frozen_fen),
+             (accounts.platform(AccountKind.CHANNEL_CLEARING, order.channel), -order.payee_fen)]
+    for kind, amount in ((AccountKind.TAX_PAYABLE_IIT, order.iit_fen), (AccountKind.TAX_PAYABLE_VAT, order.vat_fen),
+                         (AccountKind.TAX_PAYABLE_SURCHARGE, order.surcharge_fen),
+                         (AccountKind.PLATFORM_FEE_REVENUE, fee_collected_at_settlement(order))):
+        if amount:
+            lines.append((accounts.platform(kind), -amount))
+    return lines
+
+
+def _payable_refs(orders: list[PayoutOrder], batch_nos: dict[int, str]) -> dict[str, list[int]]:
+    refs: dict[str, list[int]] = defaultdict(list)
+    for order in orders:
+        if order.payable_id:
+            refs[batch_nos[order.batch_id] if order.batch_id else order.order_no].append(order.payable_id)
+    return refs
+
+
+def _batch_nos(orders: list[PayoutOrder]) -> dict[int, str]:
+    ids = {o.batch_id for o in orders if o.batch_id}
+    return dict(PayoutBatch.objects.filter(pk__in=ids).values_list("pk", "batch_no")) if ids else {}
+
+
+def settle_success(orders: list[PayoutOrder], *, now, by: str, channel_order_ids: dict[int, str] | None = None) -> None:
+    """Record success for ``orders`` (locked by the caller, not terminal). Posts, marks work paid, saves."""
+    if not orders:
+        return
+    accounts = _Accounts(now)
+    channel_order_ids = channel_order_ids or {}
+    entries_post(entries=[EntrySpec(kind=SETTLE_KIND, ref=order, merchant=order.merchant_id,
+                                    memo=f"发放成功 {order.order_no}", lines=success_lines(order, accounts))
+                          for order in orders], now=now)
+    for order in orders:
+        order.succeed(at=now, by=by, channel_order_id=channel_order_ids.get(order.pk, ""))
+        order.channel_status = "SUCCEEDED"
+        order.next_query_at = None
+        order.updated_at = now
+    update_rows(PayoutOrder, orders, UPDATE_FIELDS)
+    by_merchant: dict[int, list[PayoutOrder]] = defaultdict(list)
+    for order in orders:
+        by_merchant[order.merchant_id].append(order)
+    batch_nos = _batch_nos(orders)
+    for merchant_id, group in by_merchant.items():
+        for ref, ids in _payable_refs(group, batch_nos).items():
+            payable_work_mark_paid_many(merchant=merchant_id, payable_ids=ids, ref=ref, now=now)
+        audit.record(event="payouts.order.succeeded", now=now, merchant=merchant_id, subject=group[0],
+                     after={"count": len(group), "payee_fen": sum(o.payee_fen for o in group), "by": by,
+                            "order_nos": [o.order_no for o in group[:50]]})
+    singles = [o.pk for o in orders if not o.batch_id]
+    if singles:
+        from core.jobs import enqueue_on_commit
+        from payouts.jobs_orders import payout_receipts_issue_job
+
+        enqueue_on_commit(payout_receipts_issue_job, order_ids=singles)
+    _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
+
+
+def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", message: str = "",
+                   codes: dict[int, tuple[str, str]] | None = None) -> None:
+    """Record failure for ``orders`` (locked by the caller, not terminal): release the funds, reverse the tax
+    withholding, free the work."""
+    from tax.services import tax_reverse
+
+    if not orders:
+        return
+    accounts = _Accounts(now)
+    codes = codes or {}
+    entries_post(entries=[EntrySpec(
+        kind=RELEASE_KIND, ref=order, merchant=order.merchant_id, memo=f"发放失败解冻 {order.order_no}",
+        lines=[(accounts.merchant(order.merchant_id, AccountKind.MERCHANT_FROZEN), order.freeze_fen + order.fee_frozen_fen),
+               (accounts.merchant(order.merchant_id, AccountKind.MERCHANT_AVAILABLE),
+                -(order.freeze_fen + order.fee_frozen_fen))]) for order in orders], now=now)
+    for order in orders:
+        fail_code, fail_message = codes.get(order.pk, (code, message))
+        order.fail(at=now, by=by, code=fail_code or "FAILED", message=fail_message or "通道返回失败")
+        order.channel_status = "FAILED"
+        order.next_query_at = None
+        order.updated_at = now
+        tax_reverse(payment_ref=order.order_no, merchant=order.merchant_id, now=now,
+                    reason=f"发放失败：{order.fail_message}")
+    update_rows(PayoutOrder, orders, UPDATE_FIELDS)
+    by_merchant: dict[int, list[PayoutOrder]] = defaultdict(list)
+    for order in orders:
+        by_merchant[order.merchant_id].append(order)
+    batch_nos = _batch_nos(orders)
+    for merchant_id, group in by_merchant.items():
+        for ref, ids in _payable_refs(group, batch_nos).items():
+            payable_work_release_many(merchant=merchant_id, payable_ids=ids, ref=ref, now=now)
+        audit.record(event="payouts.order.failed", now=now, merchant=merchant_id, subject=group[0],
+                     after={"count": len(group), "released_fen": sum(o.freeze_fen + o.fee_frozen_fen for o in group),
+                            "by": by, "codes": sorted({o.fail_code for o in group})})
+    _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
+
+
+def _complete_batches(batch_ids, *, now) -> None:
+    for batch_id in sorted(batch_ids):
+        if PayoutOrder.objects.filter(batch_id=batch_id).exclude(status__in=PayoutOrder.TERMINAL).exists():
+            continue
+        batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status in (PayoutBatch.Status.CONFIRMED, PayoutBatch.Status.DISPATCHING):
+            batch.complete(at=now)
+            batch.save(update_fields=["status", "completed_at", "stage", "updated_at"])
+            audit.record(event="payouts.batch.completed", now=now, subject=batch,
+                         after={"batch_no": batch.batch_no})

@@ -1,0 +1,96 @@
+"""Set-based row updates: many rows, different values per row, one statement per 1,000 rows.
+
+Django's ``bulk_update`` builds ``CASE WHEN id = … THEN …`` per field, whose cost grows with the square of the rows
+in a statement; on PostgreSQL this writes ``UPDATE t SET … FROM (VALUES …) AS v WHERE t.id = v.id`` instead.
+Elsewhere (SQLite in tests) it falls back to ``bulk_update``. Bypasses model ``save()`` (and so FSM protection):
+callers have already run the transitions on the instances and pass the resulting values.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import connection
+
+# Seconds and statements spent in COPY by this process (the benchmark reads them; COPY bypasses execute wrappers).
+COPY_STATS = {"seconds": 0.0, "statements": 0}
+
+
+def update_rows(model, instances, fields: list[str], *, chunk: int = 1000) -> int:
+    """Write ``fields`` of ``instances`` (saved rows of ``model``) back to the database. Returns rows written."""
+    instances = list(instances)
+    if not instances:
+        return 0
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(instances, fields, batch_size=500)
+        return len(instances)
+    meta = model._meta
+    pk = meta.pk
+    targets = [meta.get_field(name) for name in fields]
+    casts = [pk.db_type(connection)] + [field.db_type(connection) for field in targets]
+    row_sql = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    names = ", ".join(connection.ops.quote_name(c) for c in [pk.column] + [f.column for f in targets])
+    assign = ", ".join(f"{connection.ops.quote_name(f.column)} = v.{connection.ops.quote_name(f.column)}"
+                       for f in targets)
+    table = connection.ops.quote_name(meta.db_table)
+    written = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(instances), chunk):
+            part = instances[start:start + chunk]
+            params = []
+            for obj in part:
+                params.append(obj.pk)
+                for field in targets:
+                    params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
+            cursor.execute(f"UPDATE {table} AS t SET {assign} FROM (VALUES {', '.join([row_sql] * len(part))}) "
+                           f"AS v({names}) WHERE t.{connection.ops.quote_name(pk.column)} = "
+                           f"v.{connection.ops.quote_name(pk.column)}", params)
+            written += cursor.rowcount
+    return written
+
+
+def copy_insert(model, instances, *, chunk: int = 20000) -> int:
+    """Insert new rows of ``model`` with PostgreSQL's COPY (the physical floor for bulk writes); ``bulk_create``
+    elsewhere. Instances get no primary key back — use it for rows read back by query, not by reference.
+
+    Values are taken as they are on the instances (plain numbers, strings, dates, Decimals, dicts/lists for JSON
+    fields); ``auto_now``/``auto_now_add`` fields are filled by their ``pre_save``. Encrypted and other custom
+    fields go through their own ``get_db_prep_save``."""
+    from django.db.models import JSONField
+    from psycopg.types.json import Jsonb
+
+    instances = list(instances)
+    if not instances:
+        return 0
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(instances, batch_size=2000)
+        return len(instances)
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not (f is meta.pk and getattr(f, "db_returning", False))]
+    plain = {"CharField", "TextField", "BigIntegerField", "IntegerField", "PositiveIntegerField",
+             "PositiveSmallIntegerField", "SmallIntegerField", "BooleanField", "DateField", "DecimalField",
+             "ForeignKey", "OneToOneField", "FSMField"}
+    getters = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            getters.append(lambda obj, f=f: f.pre_save(obj, True))
+        elif isinstance(f, JSONField):
+            getters.append(lambda obj, f=f: None if getattr(obj, f.attname) is None else Jsonb(getattr(obj, f.attname)))
+        elif type(f).__name__ in plain or f.get_internal_type() in ("DateTimeField",):
+            getters.append(lambda obj, name=f.attname: getattr(obj, name))
+        else:  # FileField, encrypted fields, …: the field prepares its own value
+            getters.append(lambda obj, f=f: f.get_db_prep_save(f.pre_save(obj, True), connection))
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(meta.db_table)
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        for start in range(0, len(instances), chunk):
+            rows = [[get(obj) for get in getters] for obj in instances[start:start + chunk]]
+            began = time.perf_counter()
+            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            COPY_STATS["seconds"] += time.perf_counter() - began
+            COPY_STATS["statements"] += 1
+    return len(instances)
