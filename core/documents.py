@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,10 @@ def render_html_to_pdf(html: str) -> bytes:
 
 
 def render_pdf(template_name: str, context: dict) -> RenderedDocument:
-    html = render_to_string(template_name, {"PLATFORM_LEGAL_NAME": settings.PLATFORM_LEGAL_NAME,
-                                            "PLATFORM_USCC": settings.PLATFORM_USCC, **context})
+    """Documents are Chinese whatever language the person who triggers them reads the site in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string(template_name, {"PLATFORM_LEGAL_NAME": settings.PLATFORM_LEGAL_NAME,
+                                                "PLATFORM_USCC": settings.PLATFORM_USCC, **context})
     content = render_html_to_pdf(html)
     return RenderedDocument(content=content, sha256=sha256_hex(content))
 

@@ -17,6 +17,9 @@ class ChineseFirstLocaleMiddleware(MiddlewareMixin):
 
     def process_response(self, request, response):
         response.headers.setdefault("Content-Language", translation.get_language())
+        # The thread goes back to the platform's language, so nothing after this request (a job run in-process,
+        # the next request on this thread) inherits one user's choice.
+        translation.activate(settings.LANGUAGE_CODE)
         return response
 
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from django.db.models import Case, F, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ledger.exceptions import AccountNotOpen
+from ledger.invariants import LedgerReport, ledger_check  # noqa: F401  (the invariant check is a read, too)
 from ledger.models import AccountKind, LedgerAccount, Posting, Side
 
 
@@ -16,7 +18,7 @@ def merchant_account(*, merchant, kind: str) -> LedgerAccount:
     """The merchant's account of ``kind``. Raises AccountNotOpen when the merchant has no ledger accounts yet."""
     account = LedgerAccount.objects.filter(merchant=merchant, kind=kind, channel="", currency="CNY").first()
     if account is None:
-        raise AccountNotOpen("该企业尚未开立资金账户，请联系运营人员开户")
+        raise AccountNotOpen(_("该企业尚未开立资金账户，请联系运营人员开户"))
     return account
 
 

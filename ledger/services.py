@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from psycopg import errors as psycopg_errors
 
 from core import audit
@@ -68,7 +69,7 @@ def ref_text(ref) -> str:
     else:
         raise TypeError("ref must be a string or a saved model instance")
     if not text or len(text) > 128:
-        raise UnbalancedEntry("记账引用（ref）不能为空，且不超过 128 个字符")
+        raise UnbalancedEntry(_("记账引用（ref）不能为空，且不超过 128 个字符"))
     return text
 
 
@@ -78,21 +79,23 @@ def _normalise_lines(lines: Iterable[Line], *, kind: str) -> tuple[tuple[int, in
         try:
             account, amount = line
         except (TypeError, ValueError):
-            raise UnbalancedEntry(f"凭证 {kind} 的分录格式应为 (账户, 金额分)") from None
+            raise UnbalancedEntry(_("凭证 {kind} 的分录格式应为 (账户, 金额分)").format(kind=kind)) from None
         if isinstance(amount, bool) or not isinstance(amount, int):
             # Floats and Decimals are refused: money is integer fen everywhere.
-            raise UnbalancedEntry(f"凭证 {kind} 的金额必须是整数（分），收到 {type(amount).__name__}")
+            raise UnbalancedEntry(_("凭证 {kind} 的金额必须是整数（分），收到 {type}").format(
+                kind=kind, type=type(amount).__name__))
         if amount == 0:
-            raise UnbalancedEntry(f"凭证 {kind} 含金额为 0 的分录")
+            raise UnbalancedEntry(_("凭证 {kind} 含金额为 0 的分录").format(kind=kind))
         account_id = getattr(account, "pk", account)
         if not isinstance(account_id, int):
-            raise UnbalancedEntry(f"凭证 {kind} 的账户无效")
+            raise UnbalancedEntry(_("凭证 {kind} 的账户无效").format(kind=kind))
         normalised.append((account_id, amount))
     if len(normalised) < 2:
-        raise UnbalancedEntry(f"凭证 {kind} 至少需要两条分录")
+        raise UnbalancedEntry(_("凭证 {kind} 至少需要两条分录").format(kind=kind))
     total = sum(amount for _, amount in normalised)
     if total != 0:
-        raise UnbalancedEntry(f"凭证 {kind} 借贷不平：分录合计 {total} 分，应为 0", extra={"sum_fen": total})
+        raise UnbalancedEntry(_("凭证 {kind} 借贷不平：分录合计 {total} 分，应为 0").format(kind=kind, total=total),
+                             extra={"sum_fen": total})
     return tuple(normalised)
 
 
@@ -133,7 +136,8 @@ def _same_lines_or_conflict(entries: dict[tuple[str, str], JournalEntry],
     for key in entries:
         if have[key] != Counter(wanted[key]):
             raise EntryConflict(
-                f"凭证 {key[0]} / {key[1]} 已记账，但本次分录与已记账的不同；同一业务不能记两种账，请核对后以更正凭证处理",
+                _("凭证 {kind} / {ref} 已记账，但本次分录与已记账的不同；同一业务不能记两种账，请核对后以更正凭证处理").format(
+                    kind=key[0], ref=key[1]),
                 extra={"kind": key[0], "ref": key[1]},
             )
 
@@ -161,7 +165,7 @@ def entries_post(*, entries: Sequence[EntrySpec], now, return_entries: bool = Tr
         specs.append((key, spec, _normalise_lines(spec.lines, kind=spec.kind)))
     keys = [key for key, _, _ in specs]
     if len(set(keys)) != len(keys):
-        raise EntryConflict("同一次记账中出现了重复的业务引用（kind, ref）")
+        raise EntryConflict(_("同一次记账中出现了重复的业务引用（kind, ref）"))
     wanted = {key: lines for key, _, lines in specs}
 
     # Lock first, then look for duplicates: a concurrent duplicate either committed before we got the locks
@@ -170,7 +174,7 @@ def entries_post(*, entries: Sequence[EntrySpec], now, return_entries: bool = Tr
     accounts = locks.accounts_for_update(account_ids)
     if len(accounts) != len(account_ids):
         missing = sorted(set(account_ids) - set(accounts))
-        raise UnbalancedEntry(f"账户不存在：{missing}")
+        raise UnbalancedEntry(_("账户不存在：{missing}").format(missing=missing))
     existing = _existing_entries(keys)
     _same_lines_or_conflict(existing, wanted)
 
@@ -191,7 +195,7 @@ def entries_post(*, entries: Sequence[EntrySpec], now, return_entries: bool = Tr
             if balance < 0 and not overdraw[account_id]:
                 account = accounts[account_id]
                 raise InsufficientBalance(
-                    f"{account}余额不足：还差 {format_yuan(-balance)} 元，请先充值或减少金额",
+                    _("{account}余额不足：还差 {short} 元，请先充值或减少金额").format(account=account, short=format_yuan(-balance)),
                     extra={"account_id": account_id, "kind": account.kind, "short_fen": -balance},
                 )
             balances[account_id] = balance
@@ -212,7 +216,7 @@ def entries_post(*, entries: Sequence[EntrySpec], now, return_entries: bool = Tr
                     entry_ids = _insert_orm(new_entries, new_postings, now=now)
         except IntegrityError:
             # Only a concurrent writer posting the same (kind, ref) on *other* accounts gets here.
-            raise EntryConflict("该业务已由另一笔记账处理，请刷新后重试") from None
+            raise EntryConflict(_("该业务已由另一笔记账处理，请刷新后重试")) from None
         for pk, balance in balances.items():
             if balance != accounts[pk].balance_fen:
                 LedgerAccount.objects.filter(pk=pk).update(balance_fen=balance, updated_at=now)

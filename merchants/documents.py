@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core import money
 from core.documents import RenderedDocument, render_pdf
@@ -23,6 +23,7 @@ def rate_percent(rate) -> str:
     return f"{rate * 100:.2f}%"
 
 
+@translation.override(settings.LANGUAGE_CODE)  # choice labels go into a Chinese legal document
 def agreement_terms(*, merchant: Merchant, config: MerchantConfiguration) -> dict:
     """The commercial terms written into the agreement (a snapshot: later configuration changes need a new one)."""
     application = getattr(merchant, "application", None)

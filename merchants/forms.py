@@ -71,7 +71,7 @@ class ChangeForm(forms.Form):
     contact_name = forms.CharField(label=_("联系人姓名"), max_length=50, required=False)
     contact_phone = forms.CharField(label=_("联系人手机号"), max_length=20, required=False)
     contact_email = forms.EmailField(label=_("联系人邮箱"), required=False)
-    industry = forms.ChoiceField(label=_("所属行业"), choices=[("", "（不变）")] + list(Industry.choices), required=False)
+    industry = forms.ChoiceField(label=_("所属行业"), choices=[("", _("（不变）"))] + list(Industry.choices), required=False)
     business_scenario = forms.CharField(label=_("业务场景"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     reason = forms.CharField(label=_("变更原因"), widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -259,7 +259,7 @@ def agreement_preview(request):
     """The full text to read before signing (unsigned, rendered on the fly)."""
     current = selectors.agreement_current(merchant=request.merchant)
     if current is None:
-        return HttpResponse("当前没有服务协议", status=404)
+        return HttpResponse(gettext("当前没有服务协议"), status=404)
     if current.document_id:
         return redirect("enterprise:merchants-agreement-pdf", agreement_id=current.pk)
     rendered = render_service_agreement(current)

@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.admin import ReadOnlyAdmin
 from core.exceptions import DomainError
@@ -77,7 +78,7 @@ class IncomingTransferAdmin(ReadOnlyAdmin):
 
     def _one_unmatched(self, request, queryset):
         if queryset.count() != 1:
-            self.message_user(request, "请只选择一笔待认领的来账", messages.ERROR)
+            self.message_user(request, _("请只选择一笔待认领的来账"), messages.ERROR)
             return None
         return queryset.first()
 
@@ -94,7 +95,8 @@ class IncomingTransferAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 self.message_user(request, error.message, messages.ERROR)
             else:
-                self.message_user(request, f"来账 {transfer.bank_serial} 已入账到 {form.cleaned_data['merchant']}")
+                self.message_user(request, _("来账 {serial} 已入账到 {merchant}").format(
+                    serial=transfer.bank_serial, merchant=form.cleaned_data["merchant"]))
             return None
         return TemplateResponse(request, "admin/payouts/incoming_action.html", {
             **self.admin_site.each_context(request), "title": "认领来账", "transfer": transfer, "form": form,
@@ -114,7 +116,7 @@ class IncomingTransferAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 self.message_user(request, error.message, messages.ERROR)
             else:
-                self.message_user(request, f"来账 {transfer.bank_serial} 已登记退回")
+                self.message_user(request, _("来账 {serial} 已登记退回").format(serial=transfer.bank_serial))
             return None
         return TemplateResponse(request, "admin/payouts/incoming_action.html", {
             **self.admin_site.each_context(request), "title": "退回来账", "transfer": transfer, "form": form,
@@ -145,8 +147,9 @@ class StatementImportAdmin(ReadOnlyAdmin):
                 errors = error.extra.get("errors", [])
                 self.message_user(request, error.message, messages.ERROR)
             else:
-                self.message_user(request, f"已导入 {record.lines} 笔来账：新增 {record.created_transfers}，"
-                                           f"重复 {record.duplicates}，跳过借方 {record.skipped}")
+                self.message_user(request, _("已导入 {lines} 笔来账：新增 {created}，重复 {duplicates}，跳过借方 {skipped}").format(
+                    lines=record.lines, created=record.created_transfers, duplicates=record.duplicates,
+                    skipped=record.skipped))
                 return redirect(reverse("admin:payouts_statementimport_changelist"))
         return TemplateResponse(request, "admin/payouts/statement_upload.html", {
             **self.admin_site.each_context(request), "title": "导入银行交易明细", "form": form, "errors": errors,
@@ -181,7 +184,7 @@ class PayerAccountAdmin(ReadOnlyAdmin):
             except DomainError as error:
                 form.add_error(error.extra.get("form_field"), error.message)
             else:
-                self.message_user(request, "付款账户已备案")
+                self.message_user(request, _("付款账户已备案"))
                 return redirect(reverse("admin:payouts_payeraccount_changelist"))
         return TemplateResponse(request, "admin/payouts/statement_upload.html", {
             **self.admin_site.each_context(request), "title": "付款账户备案", "form": form, "errors": [],

@@ -1,10 +1,17 @@
 from django.urls import path
 
 from payouts import callbacks
+from payouts.api import funds as funds_api
 from payouts.portal import funds
 
 enterprise_urlpatterns = [
     path("funds/", funds.funds, name="payouts-funds"),
+    path("funds/payer-accounts/", funds.payer_account_add, name="payouts-payer-account-add"),
+]
+
+api_urlpatterns = [
+    path("funds/", funds_api.FundsApi.as_view(), name="payouts-funds"),
+    path("funds/movements/", funds_api.FundsMovementsApi.as_view(), name="payouts-funds-movements"),
 ]
 
 public_urlpatterns = [

@@ -270,6 +270,11 @@ EN = {
     "文件中的错误（文件未导入）": "Errors in the file (nothing was imported)",
     "问题": "Problem",
     "导入银行交易明细": "Import bank transactions",
+    "请填写付款账户的户名和账号": "Please enter the payer account's name and number",
+    "付款账户已备案：从该账户转入的款项将自动识别入账": "Payer account registered: transfers from it are recognised and credited automatically",
+    "从已备案的对公账户转账时，即使未使用专属账号或附言，也能按账号和户名自动识别入账。":
+        "Transfers from a registered corporate account are matched by account number and name and credited automatically, even without the dedicated account or remark.",
+    "添加付款账户": "Add a payer account",
     "单位：": "Unit: ",
     "单位：元": "Unit: CNY",
     "柱状图": "Bar chart",
@@ -657,6 +662,12 @@ EN = {
     "每人每月限额": "Monthly limit per worker",
     "企业每日限额": "Daily enterprise limit",
     "需复核的批次金额": "Batches needing second approval from",
+    "已接受": "Accepted",
+    "已撤销": "Revoked",
+    "已过期": "Expired",
+    "待接受": "Pending",
+    "（不变）": "(unchanged)",
+    "当前没有服务协议": "There is no service agreement yet",
 
     # --- members: invitations, identity verification, agreements, payout accounts --------------------------------
     "姓名与身份证号不一致，请核对姓名（含生僻字、少数民族姓名中的“·”）和身份证号后重试":
@@ -913,6 +924,7 @@ EN = {
     "已签约人员": "Signed workers",
     "待签协议": "Agreements to sign",
     "请添加收款账户": "Please add a payout account",
+    "邀请人员": "Invite workers",
 
     # --- tasks: publishing, review, taking, proof, acceptance, disputes, matching --------------------------------
     "任务 #{pk}：{message}": "Task #{pk}: {message}",
@@ -1001,7 +1013,7 @@ EN = {
     "付款单引用": "Payment reference",
     "付款处理中": "Payment in progress",
     "付款时间": "Paid at",
-    "件": "piece",
+    "件": "pc",
     "任务": "Tasks",
     "任务接取": "Task assignment",
     "任务接取/分包": "Task assignments / sub-tasks",
@@ -1021,7 +1033,7 @@ EN = {
     "备注": "Note",
     "完工证明文件": "Proof file",
     "审核驳回": "Rejected in review",
-    "小时": "hour",
+    "小时": "hr",
     "已付款": "Paid",
     "已发布": "Published",
     "已取消": "Cancelled",
@@ -1348,7 +1360,7 @@ EN = {
     "我的进度": "My progress",
     "报名": "Sign up",
     "接取前还需要": "Before taking tasks you need to",
-    "每人约": "About per person",
+    "每人约": "per person ≈",
     "立即接取（先到先得）": "Take now (first come, first served)",
     "签到范围": "Check-in range",
     "该任务已停止接取或名额已满": "This task has stopped taking people or is full",
@@ -1365,6 +1377,7 @@ EN = {
     "查看任务": "View task",
     "{metres} 米": "{metres} m",
     "{km:.1f} 公里": "{km:.1f} km",
+    "任务提交审核并通过后，灵工人员才能看到并接取。": "Workers can see and take the task once it is submitted and approved.",
 
     # --- tax: withholding, filing, statements, calculator ---------------------------------------------------------
     "{label}：已申报": "{label}: filed",
@@ -1600,4 +1613,7 @@ EN = {
     "市区": "City district",
     "县城、镇": "County town or township",
     "其他地区": "Other areas",
+    "%(y)s年": "%(y)s",
+    "%(month)s月": "%(month)s",
+    "暂无代扣记录。向灵工人员付款后，平台代扣的税费会按月出现在这里。": "No withholding yet. Once you pay workers, the tax the platform withholds shows up here by month.",
 }

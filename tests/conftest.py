@@ -25,6 +25,16 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _platform_language():
+    """Every test starts in the platform's language (Chinese), whatever an earlier test switched to."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def now():
     """A fixed 'now' for services (time is injected, never read from the clock in the domain)."""

@@ -33,6 +33,11 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 
+# Channel endpoints are called directly, never through an HTTP proxy from the environment (a proxy would see the
+# signed payloads and could turn a timeout into a proxy error page).
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 class Outcome:
     ACCEPTED = "ACCEPTED"
     SUCCEEDED = "SUCCEEDED"
@@ -162,7 +167,7 @@ class ChannelAdapter(ABC):
         """(status, headers, body). Raises ChannelTimeout on a timeout or a refused connection."""
         request = urllib.request.Request(f"{self.base_url}{path}", data=body, method=method, headers=headers or {})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _OPENER.open(request, timeout=self.timeout) as response:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers or {}), error.read()

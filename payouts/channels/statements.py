@@ -23,6 +23,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from core.exceptions import ValidationFailed
 from core.money import format_yuan, parse_yuan
 
@@ -36,6 +38,7 @@ DEBIT_FLAGS = {"借", "D", "DR", "1"}
 @dataclass
 class ParsedStatement:
     rows: list = field(default_factory=list)  # IncomingTransferData
+    line_numbers: list = field(default_factory=list)  # the file line of each row
     errors: list = field(default_factory=list)  # {"line", "column", "message"}
     skipped: int = 0
     statement_date: dt.date | None = None
@@ -47,7 +50,7 @@ def _decode(content: bytes) -> str:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ValidationFailed("无法识别文件编码，请上传银行导出的 CSV 文件（GBK 或 UTF-8）")
+    raise ValidationFailed(_("无法识别文件编码，请上传银行导出的 CSV 文件（GBK 或 UTF-8）"))
 
 
 def _parse_date(text: str) -> dt.date:
@@ -94,7 +97,8 @@ def parse_incoming_statement(content: bytes) -> ParsedStatement:
                 header = cells
                 missing = [name for name in REQUIRED if name not in header]
                 if missing:
-                    result.errors.append({"line": line, "column": "", "message": f"表头缺少列：{'、'.join(missing)}"})
+                    result.errors.append({"line": line, "column": "", "message": _("表头缺少列：{columns}").format(
+                        columns="、".join(missing))})
                     return result
             elif cells[0] == "起始日期" and len(cells) > 1:
                 try:
@@ -111,24 +115,25 @@ def parse_incoming_statement(content: bytes) -> ParsedStatement:
 
         errors_before = len(result.errors)
         if len(cells) > len(header):
-            bad("", f"列数为 {len(cells)}，表头只有 {len(header)} 列（附言中的逗号需用引号括起）")
+            bad("", _("列数为 {cells}，表头只有 {header} 列（附言中的逗号需用引号括起）").format(
+                cells=len(cells), header=len(header)))
             continue
         try:
             value_date = _parse_date(row["交易日期"])
         except ValueError:
-            bad("交易日期", f"日期“{row['交易日期']}”无效，应为 YYYY-MM-DD")
+            bad("交易日期", _("日期“{value}”无效，应为 YYYY-MM-DD").format(value=row["交易日期"]))
             value_date = None
         try:
             value_time = _parse_time(row.get("交易时间", ""))
         except ValueError:
-            bad("交易时间", f"时间“{row.get('交易时间')}”无效，应为 HH:MM:SS")
+            bad("交易时间", _("时间“{value}”无效，应为 HH:MM:SS").format(value=row.get("交易时间")))
             value_time = None
         serial = row["交易流水号"]
         if not re.fullmatch(r"[0-9A-Za-z\-_]{4,64}", serial or ""):
-            bad("交易流水号", "流水号为空或含非法字符（应为 4–64 位字母、数字、-、_）")
+            bad("交易流水号", _("流水号为空或含非法字符（应为 4–64 位字母、数字、-、_）"))
         flag = row["借贷标志"].upper()
         if flag not in CREDIT_FLAGS | DEBIT_FLAGS:
-            bad("借贷标志", f"借贷标志“{row['借贷标志']}”无效，应为“借”或“贷”")
+            bad("借贷标志", _("借贷标志“{value}”无效，应为“借”或“贷”").format(value=row["借贷标志"]))
         try:
             amount_fen = parse_yuan(row["交易金额"], allow_zero=False, field="交易金额")
         except ValidationFailed as error:
@@ -136,21 +141,22 @@ def parse_incoming_statement(content: bytes) -> ParsedStatement:
             amount_fen = None
         payer_number = re.sub(r"\s", "", row.get("对方账号", ""))
         if payer_number and not re.fullmatch(r"\d{6,32}", payer_number):
-            bad("对方账号", "对方账号应为数字")
+            bad("对方账号", _("对方账号应为数字"))
         if serial in seen and seen[serial][1] != amount_fen:
-            bad("交易流水号", f"流水号与第 {seen[serial][0]} 行重复且金额不同")
+            bad("交易流水号", _("流水号与第 {line} 行重复且金额不同").format(line=seen[serial][0]))
         if len(result.errors) > errors_before:
             continue
         seen.setdefault(serial, (line, amount_fen))
         reversal = row.get("冲补账标志", "") == "*"
         original = row.get("原交易流水号", "")
         if reversal and not original:
-            bad("原交易流水号", "冲正行必须填写原交易流水号")
+            bad("原交易流水号", _("冲正行必须填写原交易流水号"))
             continue
         if flag in DEBIT_FLAGS and not reversal:
             result.skipped += 1
             continue
         transacted_at = dt.datetime.combine(value_date, value_time, tzinfo=tz) if value_time else None
+        result.line_numbers.append(line)
         result.rows.append(IncomingTransferData(
             bank_serial=serial, amount_fen=amount_fen, value_date=value_date, transacted_at=transacted_at,
             payer_account_name=row.get("对方户名", ""), payer_account_number=payer_number,
@@ -159,7 +165,8 @@ def parse_incoming_statement(content: bytes) -> ParsedStatement:
             reverses_serial=original if reversal else "",
         ))
     if header is None:
-        result.errors.append({"line": 1, "column": "", "message": "未找到表头行（首列为“交易日期”），请上传银行导出的交易明细文件"})
+        result.errors.append({"line": 1, "column": "", "message": _(
+            "未找到表头行（首列为“交易日期”），请上传银行导出的交易明细文件")})
     return result
 
 

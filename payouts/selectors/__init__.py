@@ -3,6 +3,7 @@
 from payouts.selectors.funding import (  # noqa: F401
     funds_overview,
     incoming_transfer_list,
+    payer_account_list,
     topup_account_get,
     unmatched_transfer_queue,
 )

@@ -8,11 +8,16 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from ledger import selectors as ledger_selectors
-from payouts.models import IncomingTransfer, TopUpAccount
+from payouts.models import IncomingTransfer, PayerAccount, TopUpAccount
 
 
 def topup_account_get(*, merchant) -> TopUpAccount | None:
     return TopUpAccount.objects.filter(merchant=merchant).first()
+
+
+def payer_account_list(*, merchant) -> QuerySet[PayerAccount]:
+    """The enterprise's registered payer accounts (付款账户备案), oldest first."""
+    return PayerAccount.objects.for_tenant(merchant).order_by("created_at", "id")
 
 
 def incoming_transfer_list(*, merchant) -> QuerySet[IncomingTransfer]:

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from core import audit
-from core.exceptions import ValidationFailed
+from core.exceptions import DomainError, ValidationFailed
+from core.money import format_yuan
 from core.pii import blind_index, mask_bank_card
 from ledger import services as ledger_services
 from ledger.models import AccountKind
@@ -107,9 +109,9 @@ def payer_account_register(*, merchant, account_name: str, account_number: str, 
     account_name = (account_name or "").strip()
     number = re.sub(r"\s", "", account_number or "")
     if not account_name:
-        raise ValidationFailed("请填写付款账户户名", extra={"form_field": "account_name"})
+        raise ValidationFailed(_("请填写付款账户户名"), extra={"form_field": "account_name"})
     if not re.fullmatch(r"\d{8,32}", number):
-        raise ValidationFailed("付款账号应为 8–32 位数字，请核对", extra={"form_field": "account_number"})
+        raise ValidationFailed(_("付款账号应为 8–32 位数字，请核对"), extra={"form_field": "account_number"})
     index = blind_index(number, purpose="bank_account")
     payer, created = PayerAccount.objects.get_or_create(
         merchant=merchant, account_number_index=index,
@@ -154,7 +156,13 @@ def _suspense(now):
 
 
 def _available(merchant, now):
-    return ledger_services.merchant_accounts_open(merchant=merchant, now=now)[AccountKind.MERCHANT_AVAILABLE]
+    from ledger.exceptions import AccountNotOpen
+    from ledger.selectors import merchant_account
+
+    try:
+        return merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_AVAILABLE)
+    except AccountNotOpen:
+        return ledger_services.merchant_accounts_open(merchant=merchant, now=now)[AccountKind.MERCHANT_AVAILABLE]
 
 
 @transaction.atomic
@@ -169,7 +177,7 @@ def incoming_transfer_receive(*, data: IncomingTransferData, source: str, now,
     non-positive amount.
     """
     if isinstance(data.amount_fen, bool) or not isinstance(data.amount_fen, int) or data.amount_fen <= 0:
-        raise ValidationFailed(f"来账 {data.bank_serial} 的金额必须为正整数（分）")
+        raise ValidationFailed(_("来账 {serial} 的金额必须为正整数（分）").format(serial=data.bank_serial))
     if data.reverses_serial:
         return incoming_transfer_reverse(data=data, now=now), False
     existing = IncomingTransfer.objects.filter(bank_serial=data.bank_serial).first()
@@ -192,8 +200,9 @@ def incoming_transfer_receive(*, data: IncomingTransferData, source: str, now,
     if existing is not None:
         if existing.amount_fen != data.amount_fen:
             raise IncomingTransferConflict(
-                f"银行流水号 {data.bank_serial} 已以 {existing.amount_fen} 分入账，本次报告为 {data.amount_fen} 分；"
-                "请与银行核对后处理", extra={"bank_serial": data.bank_serial})
+                _("银行流水号 {serial} 已按 {known} 元记录，本次报告为 {reported} 元；请与银行核对后处理").format(
+                    serial=data.bank_serial, known=format_yuan(existing.amount_fen),
+                    reported=format_yuan(data.amount_fen)), extra={"bank_serial": data.bank_serial})
         return existing, False
 
     merchant, method = _recognise(data)
@@ -230,15 +239,18 @@ def incoming_transfer_reverse(*, data: IncomingTransferData, now) -> IncomingTra
 
     transfer = IncomingTransfer.objects.select_for_update().filter(bank_serial=data.reverses_serial).first()
     if transfer is None:
-        raise NotFound(f"冲正流水 {data.bank_serial} 对应的原来账 {data.reverses_serial} 尚未收到，稍后重试")
+        raise NotFound(_("冲正流水 {serial} 对应的原来账 {original} 尚未收到，稍后重试").format(
+            serial=data.bank_serial, original=data.reverses_serial))
     if transfer.status == IncomingTransfer.Status.REVERSED:
         if transfer.reversal_serial != data.bank_serial:
-            raise IncomingTransferConflict(f"来账 {transfer.bank_serial} 已被流水 {transfer.reversal_serial} 冲正")
+            raise IncomingTransferConflict(_("来账 {serial} 已被流水 {reversal} 冲正").format(
+                serial=transfer.bank_serial, reversal=transfer.reversal_serial))
         return transfer
     if transfer.amount_fen != data.amount_fen or not can_proceed(transfer.reverse):
         raise IncomingTransferConflict(
-            f"冲正流水 {data.bank_serial} 与原来账 {transfer.bank_serial} 不符（金额或状态“{transfer.get_status_display()}”），"
-            "请与银行核对", extra={"bank_serial": transfer.bank_serial})
+            _("冲正流水 {serial} 与原来账 {original} 不符（金额或状态“{status}”），请与银行核对").format(
+                serial=data.bank_serial, original=transfer.bank_serial, status=transfer.get_status_display()),
+            extra={"bank_serial": transfer.bank_serial})
     was = transfer.status
     if was == IncomingTransfer.Status.MATCHED:
         source_account = _available(transfer.merchant, now)
@@ -260,7 +272,7 @@ def _lock_transfer(transfer_id: int) -> IncomingTransfer:
     except IncomingTransfer.DoesNotExist:
         from core.exceptions import NotFound
 
-        raise NotFound("未找到该来账") from None
+        raise NotFound(_("未找到该来账")) from None
 
 
 @transaction.atomic(durable=True)
@@ -271,7 +283,8 @@ def incoming_transfer_match(*, transfer_id: int, merchant, actor, now) -> Incomi
     """
     transfer = _lock_transfer(transfer_id)
     if not can_proceed(transfer.match):
-        raise TransferNotUnmatched(f"该来账状态为“{transfer.get_status_display()}”，只有待认领的来账可以认领")
+        raise TransferNotUnmatched(_("该来账状态为“{status}”，只有待认领的来账可以认领").format(
+            status=transfer.get_status_display()))
     available = _available(merchant, now)
     transfer.match(merchant=merchant, how=IncomingTransfer.MatchMethod.MANUAL, at=now, by=actor)
     transfer.save(update_fields=["status", "merchant", "match_method", "matched_at", "handled_by", "updated_at"])
@@ -293,10 +306,11 @@ def incoming_transfer_return(*, transfer_id: int, reason: str, actor, now) -> In
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("请填写退回原因", extra={"form_field": "reason"})
+        raise ValidationFailed(_("请填写退回原因"), extra={"form_field": "reason"})
     transfer = _lock_transfer(transfer_id)
     if not can_proceed(transfer.return_to_payer):
-        raise TransferNotUnmatched(f"该来账状态为“{transfer.get_status_display()}”，只有待认领的来账可以退回")
+        raise TransferNotUnmatched(_("该来账状态为“{status}”，只有待认领的来账可以退回").format(
+            status=transfer.get_status_display()))
     transfer.return_to_payer(reason=reason[:200], at=now, by=actor)
     transfer.save(update_fields=["status", "return_reason", "returned_at", "handled_by", "updated_at"])
     ledger_services.entry_post(kind="funding.return", ref=transfer,
@@ -322,23 +336,33 @@ def statement_import(*, content: bytes, filename: str, source: str, actor=None, 
     digest = hashlib.sha256(content).hexdigest()
     previous = StatementImport.objects.filter(sha256=digest).first()
     if previous is not None:
-        raise StatementAlreadyImported(f"该文件已于 {previous.imported_at:%Y-%m-%d %H:%M} 导入（{previous.filename}），无需重复导入",
+        raise StatementAlreadyImported(_("该文件已于 {at} 导入（{filename}），无需重复导入").format(
+            at=f"{previous.imported_at:%Y-%m-%d %H:%M}", filename=previous.filename),
                                        extra={"statement_import_id": previous.pk})
     parsed = parse_incoming_statement(content)
     if parsed.errors:
         first = parsed.errors[0]
         raise StatementFileInvalid(
-            f"第 {first['line']} 行{first['column'] and '“' + first['column'] + '”'}：{first['message']}"
-            f"（共 {len(parsed.errors)} 处错误，文件未导入，请更正后重新上传）",
+            _("第 {line} 行{column}：{message}（共 {count} 处错误，文件未导入，请更正后重新上传）").format(
+                line=first["line"], column=f"“{first['column']}”" if first["column"] else "", message=first["message"],
+                count=len(parsed.errors)),
             extra={"errors": parsed.errors},
         )
     record = StatementImport.objects.create(source=source, filename=filename[:200], sha256=digest,
                                             statement_date=parsed.statement_date, lines=len(parsed.rows),
                                             skipped=parsed.skipped, imported_by=actor, imported_at=now)
     created = duplicates = 0
-    for row in parsed.rows:
-        _, is_new = incoming_transfer_receive(data=row, source=IncomingTransfer.Source.STATEMENT, now=now,
-                                              statement_import=record)
+    for line, row in zip(parsed.line_numbers, parsed.rows, strict=True):
+        try:
+            _transfer, is_new = incoming_transfer_receive(data=row, source=IncomingTransfer.Source.STATEMENT, now=now,
+                                                  statement_import=record)
+        except DomainError as error:
+            # A line that contradicts what is known (another amount for a serial, a reversal of an unknown or
+            # spent credit): the whole file is refused, with the line, and nothing of it stays written.
+            raise StatementFileInvalid(_("第 {line} 行：{message}（文件未导入，请核对后重新上传）").format(
+                line=line, message=error.message),
+                                       extra={"errors": [{"line": line, "column": "交易流水号", "message": error.message}]}
+                                       ) from error
         created += is_new
         duplicates += not is_new
     record.created_transfers, record.duplicates = created, duplicates

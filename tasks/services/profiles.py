@@ -18,7 +18,7 @@ def worker_profile_update(*, member: Member | None, skills: list[str], city: str
     """Raises WorkerNotEligible (no member record yet), TaskInvalid (too many skills, bad coordinates)."""
     if member is None:
         raise WorkerNotEligible(gettext("请先完成注册和实名认证"), extra={"missing": [{"code": "not_verified",
-                                                                       "message": "请先完成实名认证",
+                                                                       "message": gettext("请先完成实名认证"),
                                                                        "url": "/m/verify/"}]})
     cleaned = list(dict.fromkeys(s.strip() for s in skills if s and s.strip()))
     if len(cleaned) > 10 or any(len(s) > 20 for s in cleaned):

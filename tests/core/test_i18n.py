@@ -130,3 +130,23 @@ def test_translations_keep_their_placeholders():
             if sorted(pattern.findall(msgid)) != sorted(pattern.findall(msgstr)):
                 bad.append((msgid, msgstr))
     assert bad == []
+
+
+def test_documents_stay_chinese_when_the_reader_chose_english(merchant, monkeypatch):
+    """Agreements, statements and filings are Chinese documents by law: an English session must not leak into them."""
+    from django.utils import translation
+
+    import core.documents
+    from merchants.documents import agreement_terms
+    from merchants.selectors import merchant_configuration
+
+    seen = {}
+    monkeypatch.setattr(core.documents, "render_to_string",
+                        lambda name, context: seen.setdefault("language", translation.get_language()) and "<p></p>")
+    monkeypatch.setattr(core.documents, "render_html_to_pdf", lambda html: b"%PDF-1.7")
+    with translation.override("en"):
+        terms = agreement_terms(merchant=merchant, config=merchant_configuration(merchant=merchant))
+        core.documents.render_pdf("merchants/documents/service_agreement_2026_1.html", {})
+        assert translation.get_language() == "en"
+    assert CJK.search(terms["fee_bearer"]) and CJK.search(terms["tax_bearer"]), terms
+    assert seen["language"] == settings.LANGUAGE_CODE

@@ -193,3 +193,47 @@ def test_batch_handlers_get_each_delivery_once_and_repeats_only_count(now):
     assert batches == [["PO-1", "PO-2"], ["PO-3"]]
     assert ChannelNotification.objects.get(notify_id="b2").deliveries == 3
     assert ChannelNotification.objects.filter(processed_at__isnull=True).count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_matching_and_returning_the_same_transfer_at_once_one_wins(now):
+    from core.testing.factories import MerchantFactory, UserFactory
+    from payouts.exceptions import TransferNotUnmatched
+    from payouts.services import (
+        IncomingTransferData,
+        incoming_transfer_match,
+        incoming_transfer_receive,
+        incoming_transfer_return,
+    )
+
+    merchant, ops = MerchantFactory(), UserFactory()
+    transfer, _ = incoming_transfer_receive(data=IncomingTransferData(bank_serial="RACE-2", amount_fen=50_00,
+                                                                      value_date=now.date()),
+                                            source="STATEMENT", now=now)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def act(which):
+        try:
+            barrier.wait()
+            if which == "match":
+                incoming_transfer_match(transfer_id=transfer.pk, merchant=merchant, actor=ops, now=now)
+            else:
+                incoming_transfer_return(transfer_id=transfer.pk, reason="重复", actor=ops, now=now)
+            outcomes.append(which)
+        except TransferNotUnmatched:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=act, args=(which,)) for which in ("match", "return")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) in (["match", "refused"], ["refused", "return"])
+    transfer.refresh_from_db()
+    expected = 50_00 if transfer.status == IncomingTransfer.Status.MATCHED else 0
+    assert ledger_selectors.merchant_available_fen(merchant=merchant) == expected
+    assert_ledger_ok()

@@ -259,3 +259,17 @@ def test_statement_reversal_line_is_applied(merchant, topup, ops_user, now):
     statement_import(content=good, filename="r.csv", source="ADMIN", actor=ops_user, now=now)
     assert IncomingTransfer.objects.get(bank_serial="B001").status == IncomingTransfer.Status.REVERSED
     assert ledger_selectors.merchant_available_fen(merchant=merchant) == 0
+
+
+def test_a_statement_line_that_contradicts_a_known_transfer_is_reported_by_line(merchant, topup, ops_user, now):
+    incoming_transfer_receive(data=data("B002", amount_fen=5_00), source="NOTIFICATION", now=now)
+    content = statement(
+        f"2026-03-16,10:30:00,B001,贷,1500.00,1500.00,6222020200112233445,某某公司,工商银行,{topup.account_number},汇款,",
+        "2026-03-16,10:31:00,B002,贷,6.00,1506.00,6222020200112233445,某某公司,工商银行,,汇款,",
+    )
+    with pytest.raises(StatementFileInvalid, match="第 6 行") as error:
+        statement_import(content=content, filename="x.csv", source="ADMIN", actor=ops_user, now=now)
+    assert "5.00 元" in error.value.message
+    assert not IncomingTransfer.objects.filter(bank_serial="B001").exists()
+    assert ledger_selectors.merchant_available_fen(merchant=merchant) == 0
+    assert StatementImport.objects.count() == 0

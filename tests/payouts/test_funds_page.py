@@ -22,6 +22,18 @@ def test_funds_page_shows_balance_virtual_account_and_movements(client, merchant
     assert "<polyline" in html
 
 
+def test_recent_incoming_transfers_are_listed_with_how_they_were_recognised(client, merchant, enterprise_admin, now):
+    from payouts.services import IncomingTransferData, incoming_transfer_receive
+
+    ledger_services.merchant_accounts_open(merchant=merchant, now=now)
+    account = TopUpAccount.objects.get(merchant=merchant).account_number
+    incoming_transfer_receive(data=IncomingTransferData(bank_serial="B-777", amount_fen=888_00, value_date=now.date(),
+                                                        virtual_account=account), source="NOTIFICATION", now=now)
+    client.force_login(enterprise_admin)
+    html = client.get(reverse("enterprise:payouts-funds")).content.decode()
+    assert "B-777" in html and "专属账号" in html and "已入账" in html
+
+
 def test_another_enterprise_sees_only_its_own_funds(client, merchant, other_merchant, now):
     for m in (merchant, other_merchant):
         ledger_services.merchant_accounts_open(merchant=m, now=now)
@@ -55,3 +67,26 @@ def test_movements_can_be_filtered_by_account_and_date(client, merchant, enterpr
     recent = client.get(reverse("enterprise:payouts-funds"),
                         {"from": now.date().isoformat(), "to": "not-a-date"}).content.decode()
     assert "-¥30.00" in recent and "+¥100.00" not in recent
+
+
+def test_finance_staff_register_a_payer_account_and_see_it_masked(client, merchant, enterprise_admin, now):
+    from core.testing.factories import EnterpriseUserFactory
+    from payouts.models import PayerAccount
+
+    ledger_services.merchant_accounts_open(merchant=merchant, now=now)
+    client.force_login(enterprise_admin)
+    url = reverse("enterprise:payouts-payer-account-add")
+    response = client.post(url, {"account_name": "天津快送同城配送有限公司", "account_number": "6222 0202 0011 2233 445",
+                                 "bank_name": "工商银行"})
+    assert response.status_code == 302
+    payer = PayerAccount.objects.get()
+    assert payer.merchant_id == merchant.pk
+    page = client.get(reverse("enterprise:payouts-funds")).content.decode()
+    assert "6222 **** **** 3445" in page and "6222020200112233445" not in page
+    bad = client.post(url, {"account_name": "某公司", "account_number": "12AB"}, follow=True).content.decode()
+    assert "8–32 位数字" in bad
+    operator = EnterpriseUserFactory(merchant=merchant, role="ENT_OPERATOR")
+    client.force_login(operator)
+    assert "添加付款账户" not in client.get(reverse("enterprise:payouts-funds")).content.decode()
+    client.post(url, {"account_name": "某公司", "account_number": "6222020200112233999"})
+    assert PayerAccount.objects.count() == 1

@@ -60,6 +60,7 @@ logger = logging.getLogger("payouts.sandbox")
 TZ = ZoneInfo("Asia/Shanghai")
 PROCESSING, SUCCESS, FAIL, RETURNED = "PROCESSING", "SUCCESS", "FAIL", "RETURNED"
 _serial = itertools.count(1)
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # call the platform directly
 
 
 def _local(ts: float) -> dt.datetime:
@@ -77,6 +78,7 @@ class SandboxConfig:
     duplicate_gap_seconds: float = 0.3
     retry_schedule: tuple = (1, 2, 5, 15, 60, 300, 900, 3600)
     notify_workers: int = 8
+    wechat_qps: int = 100  # WeChat Pay's documented limit per merchant; 0 turns the limit off
     notify_timeout: float = 10.0
     tick_seconds: float = 0.05
     statements_dir: Path | None = None
@@ -96,6 +98,9 @@ class ChannelSandbox:
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=config.notify_workers, thread_name_prefix="sandbox-notify")
         self.httpd: ThreadingHTTPServer | None = None
+        self._statements_written_for: dt.date | None = None
+        self._rate_lock = threading.Lock()
+        self._rate_window: tuple[int, int] = (0, 0)  # (second, requests in it)
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     @property
@@ -131,6 +136,17 @@ class ChannelSandbox:
             except Exception:  # noqa: BLE001 - the sandbox keeps running; the error is logged
                 logger.exception("sandbox tick failed")
             self._stop.wait(self.config.tick_seconds)
+
+    def wechat_rate_limited(self) -> bool:
+        """True when this request is over WeChat Pay's per-second limit (answered 429 FREQUENCY_LIMITED)."""
+        if not self.config.wechat_qps:
+            return False
+        with self._rate_lock:
+            second = int(time.time())
+            current, count = self._rate_window
+            count = count + 1 if current == second else 1
+            self._rate_window = (second, count)
+            return count > self.config.wechat_qps
 
     # --- orders ------------------------------------------------------------------------------------------
     def submit(self, *, channel: str, key: str, amount_fen: int, payee_account: str, payee_name: str,
@@ -184,6 +200,11 @@ class ChannelSandbox:
 
     def tick(self) -> None:
         now = time.time()
+        today = _local(now).date()
+        if self.config.statements_dir and self._statements_written_for != today:
+            # Every day (and at start), yesterday's statement files of all channels land in the folder.
+            self._statements_written_for = today
+            self.write_daily_statements(today - dt.timedelta(days=1))
         with self.store.transaction():
             for order in self.store.all("SELECT * FROM orders WHERE state = ? AND settle_at <= ? LIMIT 5000",
                                         (PROCESSING, now)):
@@ -238,7 +259,7 @@ class ChannelSandbox:
         try:
             body, headers, expect = self._render_notification(row["channel"], row["kind"], row["notify_id"], payload)
             request = urllib.request.Request(row["url"], data=body, method="POST", headers=headers)
-            with urllib.request.urlopen(request, timeout=self.config.notify_timeout) as response:
+            with _OPENER.open(request, timeout=self.config.notify_timeout) as response:
                 status, answer = response.status, response.read()
         except urllib.error.HTTPError as error:
             status, answer = error.code, b""
@@ -269,7 +290,7 @@ class ChannelSandbox:
         try:
             request = urllib.request.Request(rows[0]["url"], data=body, method="POST",
                                              headers=signed_headers("BANK", body, secret=self.config.secret))
-            with urllib.request.urlopen(request, timeout=self.config.notify_timeout) as response:
+            with _OPENER.open(request, timeout=self.config.notify_timeout) as response:
                 status = response.status
         except urllib.error.HTTPError as error:
             status = error.code
@@ -419,6 +440,12 @@ class ChannelSandbox:
         return self.store.all("SELECT * FROM orders WHERE channel = ? AND ((finished_at >= ? AND finished_at < ?) "
                               "OR (returned_at >= ? AND returned_at < ?)) ORDER BY finished_at, key",
                               (channel, start, end, start, end))
+
+    def write_daily_statements(self, day: dt.date) -> None:
+        self._write_copy("BANK", f"{day:%Y%m%d}-incoming.csv", self.statement_bank_incoming(day))
+        self.statement_bank_payouts(day)
+        self.statement_alipay(day)
+        self.statement_wechat(day)
 
     def statement_bank_incoming(self, day: dt.date) -> bytes:
         rows = self.store.all("SELECT * FROM topups WHERE day = ? ORDER BY at, serial", (day.isoformat(),))
@@ -696,6 +723,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._wechat_verify("POST", body)
         except DomainError:
             return self._wechat_answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        if self.sandbox.wechat_rate_limited():
+            return self._wechat_answer(429, {"code": "FREQUENCY_LIMITED", "message": "频率超限，请降低请求频率"})
         data = json.loads(body)
         amount = data["transfer_amount"]
         if not isinstance(amount, int) or amount <= 0:

@@ -28,13 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--slow-seconds", type=float, default=settings.CHANNEL_TIMEOUT_SECONDS + 3)
         parser.add_argument("--return-seconds", type=float, default=60.0)
         parser.add_argument("--notify-workers", type=int, default=8)
+        parser.add_argument("--wechat-qps", type=int, default=100, help="WeChat requests per second (0: no limit)")
 
     def handle(self, *args, **options):
         config = SandboxConfig(
             callback_base=options["callback_base"], secret=settings.CHANNEL_SANDBOX_SECRET,
             settle_seconds=options["settle_seconds"], late_seconds=options["late_seconds"],
             slow_seconds=options["slow_seconds"], return_seconds=options["return_seconds"],
-            notify_workers=options["notify_workers"], statements_dir=settings.VAR_DIR / "channel_sandbox" / "statements",
+            notify_workers=options["notify_workers"], wechat_qps=options["wechat_qps"], statements_dir=settings.VAR_DIR / "channel_sandbox" / "statements",
             custody_account=settings.CUSTODY_ACCOUNT_PREFIX + "0000000000", custody_name=settings.PLATFORM_LEGAL_NAME,
         )
         sandbox = ChannelSandbox(db_path=options["db"], config=config, host=options["host"],

@@ -1,0 +1,1 @@
+"""Partner REST API of payouts (/api/v1/…). Funding first; orders and batches add their modules beside it."""
