@@ -122,7 +122,7 @@ def stage_quote(args) -> dict:
     with connection.execute_wrapper(timer):
         start = time.perf_counter()
         batch = payout_batch_upload(merchant=merchant, actor=actor, content=content, filename="bench.csv",
-                                    channel="ALIPAY", now=timezone.now())
+                                    channel=os.environ.get("BENCH_CHANNEL", "ALIPAY"), now=timezone.now())
         uploaded = time.perf_counter() - start
         batch = payout_batch_check(batch_id=batch.pk, now=timezone.now())
         seconds = time.perf_counter() - start
@@ -221,7 +221,7 @@ def setup_data(lines: int) -> dict:
     payees = make_payees(merchant=merchant, count=lines, now=now, seed=1,
                          amount_fen=lambda i: 800_000 if i % 10 == 9 else 10_000 + (i % 50) * 1_000)
     made = time.perf_counter() - start
-    content = batch_csv(payees, channel="ALIPAY").decode().splitlines()
+    content = batch_csv(payees, channel=os.environ.get("BENCH_CHANNEL", "ALIPAY")).decode().splitlines()
     # ~1% bad lines: an ID number nobody has, an amount above the accepted work
     for i in range(50, len(content), 100):
         if i % 200 == 50:
@@ -374,6 +374,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--round-trip", type=int, default=10_000)
+    parser.add_argument("--channel", default="ALIPAY", choices=["ALIPAY", "BANK", "WECHAT"],
+                        help="ALIPAY answers synchronously; BANK and WECHAT settle by notification")
     parser.add_argument("--stage")
     for name in ("merchant-id", "actor-id", "batch-id"):
         parser.add_argument(f"--{name}", type=int)
@@ -393,6 +395,7 @@ def main() -> int:
         sys.stdout.write(json.dumps(result) + "\n")
         return 0
 
+    os.environ["BENCH_CHANNEL"] = args.channel  # the stage processes inherit it
     db_url = os.environ.get("DATABASE_URL", "")
     if not db_url.startswith("postgres"):
         sys.stderr.write("Set DATABASE_URL to a PostgreSQL database the benchmark may drop and re-create.\n")
@@ -429,7 +432,7 @@ def main() -> int:
     out = sys.stdout.write
     out(f"payout batch benchmark — {n:,} lines, PostgreSQL, {os.cpu_count()} cores (shared machine)\n")
     out(f"command: DATABASE_URL={db_url} {Path(sys.executable).name} bench/payout_batch.py --lines {n} "
-        f"--round-trip {args.round_trip}\n")
+        f"--round-trip {args.round_trip} --channel {args.channel}\n")
     out(f"setup (not timed): {setup_s:.1f} s for {n:,} payees; file {setup['file_mb']:.1f} MB\n")
     out(f"upload → fully quoted:     {quote['seconds']:6.2f} s  (target ≤ {TARGETS['quote_s']:.0f} s)  "
         f"{n / quote['seconds']:,.0f} lines/s; {quote['orders']:,} orders, {quote['errors']:,} bad lines reported; "

@@ -4,6 +4,7 @@ from django.urls import path
 
 from payouts import api_orders
 from payouts.portal import orders
+from payouts.services import dispatch  # noqa: F401  (registers the payout-result notification handler at start-up)
 
 enterprise_urlpatterns = [
     path("payouts/orders/", orders.orders, name="payouts-orders"),
