@@ -21,6 +21,14 @@ def payout_orders_dispatch_job(*, order_ids: list[int], **kwargs) -> dict:
     return payout_orders_dispatch(order_ids=order_ids)
 
 
+@shared_task(name="payouts.orders_settle", queue="payouts")
+def payout_orders_settle_job(**kwargs) -> int:
+    """Post the results notifications recorded on in-flight orders, 1,000 per transaction."""
+    from payouts.services.dispatch import payout_orders_settle_recorded
+
+    return payout_orders_settle_recorded()
+
+
 @shared_task(name="payouts.orders_query", queue="channels")
 def payout_orders_query_job(**kwargs) -> dict:
     """Periodic: query the channel about orders whose outcome is still open (UNKNOWN, PROCESSING, stuck SUBMITTING)."""

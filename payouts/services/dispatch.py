@@ -145,12 +145,15 @@ def _submit_all(order_ids: list[int], *, workers: int) -> dict[int, object]:
 @transaction.atomic
 def _record_submit_results(*, results: dict[int, object], now) -> dict[str, int]:
     orders = list(PayoutOrder.objects.select_for_update().filter(pk__in=list(results)).order_by("pk"))
-    succeeded, failed, accepted, unknown = [], [], [], []
+    succeeded, failed, accepted, unknown, recorded = [], [], [], [], []
     codes, channel_ids = {}, {}
     for order in orders:
         result = results[order.pk]
         if order.status not in PayoutOrder.IN_FLIGHT:
             continue  # a notification got here first
+        if order.channel_status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED):
+            recorded.append(order)  # a notification already recorded the final result: the settlement job posts it
+            continue
         channel_ids[order.pk] = result.channel_order_id
         if result.outcome == Outcome.SUCCEEDED:
             succeeded.append(order)
@@ -173,6 +176,8 @@ def _record_submit_results(*, results: dict[int, object], now) -> dict[str, int]
         order.channel_status, order.updated_at = "UNKNOWN", now
     update_rows(PayoutOrder, accepted + unknown, ["status", "channel_order_id", "channel_status", "next_query_at",
                                                   "fail_message", "updated_at"])
+    if recorded:
+        request_settlement()
     return {"succeeded": len(succeeded), "failed": len(failed), "accepted": len(accepted), "unknown": len(unknown)}
 
 
@@ -239,9 +244,62 @@ def on_payout_notification(*, record, notification, now) -> None:
         audit.record(event="payouts.order.notification_amount_mismatch", now=now, subject=order,
                      after={"notify_id": notification.notify_id, "amount_fen": notification.amount_fen})
         return
+    if notification.status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED) and order.status in PayoutOrder.IN_FLIGHT:
+        # Record the final result on the order (one row, no ledger, no audit lock) and let the settlement job post
+        # the recorded results 1,000 at a time: per-notification postings on the shared platform accounts would
+        # serialise every callback. The notification itself is stored (and acknowledged) already.
+        current = QUERY_RANK_OF_ORDER.get(order.status)
+        if current and is_stale(current, notification.status):
+            return
+        order.channel_status = notification.status
+        order.channel_order_id = notification.channel_order_id or order.channel_order_id
+        if notification.status == QueryStatus.FAILED:
+            order.fail_code, order.fail_message = notification.fail_code[:64], notification.fail_message[:200]
+        order.save(update_fields=["channel_status", "channel_order_id", "fail_code", "fail_message", "updated_at"])
+        request_settlement()
+        return
     apply_channel_status(order, status=notification.status, now=now, by="notification",
                          channel_order_id=notification.channel_order_id, fail_code=notification.fail_code,
                          fail_message=notification.fail_message)
+
+
+SETTLE_PENDING_KEY = "payouts:settle-pending"
+
+
+def request_settlement() -> None:
+    """Enqueue the settlement job once the current transaction commits, unless one is already waiting to start."""
+    from django.core.cache import cache
+
+    from core.jobs import enqueue_on_commit
+    from payouts.jobs_orders import payout_orders_settle_job
+
+    if cache.add(SETTLE_PENDING_KEY, 1, timeout=30):
+        enqueue_on_commit(payout_orders_settle_job)
+
+
+def payout_orders_settle_recorded(*, now=None, limit: int = 1000) -> int:
+    """Post the results that notifications recorded on in-flight orders, 1,000 orders per transaction, until none
+    is left. Orders locked by another settlement are skipped (SKIP LOCKED) and picked up by its next round."""
+    from django.core.cache import cache
+
+    cache.delete(SETTLE_PENDING_KEY)  # notifications from now on enqueue a new run
+    settled = 0
+    while True:
+        with transaction.atomic():
+            orders = list(PayoutOrder.objects.select_for_update(skip_locked=True)
+                          .filter(status__in=PayoutOrder.IN_FLIGHT,
+                                  channel_status__in=[QueryStatus.SUCCEEDED, QueryStatus.FAILED])
+                          .order_by("pk")[:limit])
+            if not orders:
+                return settled
+            stamp = now or timezone.now()
+            succeeded = [o for o in orders if o.channel_status == QueryStatus.SUCCEEDED]
+            failed = [o for o in orders if o.channel_status == QueryStatus.FAILED]
+            settle_success(succeeded, now=stamp, by="notification",
+                           channel_order_ids={o.pk: o.channel_order_id for o in succeeded})
+            settle_failure(failed, now=stamp, by="notification",
+                           codes={o.pk: (o.fail_code, o.fail_message) for o in failed})
+            settled += len(orders)
 
 
 def _due_for_query(now, limit: int) -> list[int]:
@@ -267,6 +325,11 @@ def payout_order_query(*, order_id: int, now=None) -> PayoutOrder:
         if order.status not in PayoutOrder.IN_FLIGHT:
             return order
         order.query_count += 1
+        if order.channel_status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED):  # a notification recorded it
+            apply_channel_status(order, status=order.channel_status, now=now, by="notification",
+                                 channel_order_id=order.channel_order_id, fail_code=order.fail_code,
+                                 fail_message=order.fail_message)
+            return order
         if result.status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED, QueryStatus.PROCESSING):
             changed = apply_channel_status(order, status=result.status, now=now, by="query",
                                            channel_order_id=result.channel_order_id, fail_code=result.fail_code,
@@ -296,6 +359,7 @@ def payout_order_query(*, order_id: int, now=None) -> PayoutOrder:
 def payout_orders_query_due(*, now=None, limit: int = 500) -> dict[str, int]:
     """The periodic job's body: query every order whose outcome is still open and due, then close finished batches."""
     now = now or timezone.now()
+    payout_orders_settle_recorded(now=now)  # results a notification recorded but no settlement run posted yet
     ids = _due_for_query(now, limit)
     for order_id in ids:
         try:
