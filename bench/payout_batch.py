@@ -322,6 +322,8 @@ def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
         deadline = time.time() + 120
         queried: set[int] = set()
         while time.time() < deadline:
+            # this process plays the Celery worker for the settlement job the callbacks enqueue
+            dispatch.payout_orders_settle_recorded()
             open_ids = list(PayoutOrder.objects.filter(pk__in=ids).exclude(status__in=PayoutOrder.TERMINAL)
                             .values_list("id", "status"))
             waiting = [pk for pk, status in open_ids if status != PayoutOrder.Status.UNKNOWN or pk not in queried]
