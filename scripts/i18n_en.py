@@ -1804,4 +1804,7 @@ EN = {
     "出账时间": "Issued at",
     "扣款时间": "Charged at",
     "月度服务费账单": "Monthly service fee statement",
+    # --- lead: closing checks ---
+    "有 {count} 项任务仍在进行、待验收或申诉中，须先完成或取消": "{count} task(s) still in progress, awaiting acceptance or disputed: finish or cancel them first",
+    "有 {count} 项已验收的工作尚未付款，须先付款": "{count} accepted work item(s) not yet paid: pay them first",
 }
