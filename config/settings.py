@@ -41,8 +41,18 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 def _dev_keys() -> dict[str, str]:
-    """Development keys, generated once per checkout (never used in production)."""
-    path = VAR_DIR / "dev-keys.json"
+    """Development keys, generated once and kept beside the data they protect (never used in production): in
+    ``var/`` for the embedded SQLite database, and per database in ``~/.config/linggong/`` when DATABASE_URL points
+    elsewhere, so a fresh clone working against an existing PostgreSQL database can still read it."""
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url:
+        import hashlib
+
+        config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "linggong"
+        config_home.mkdir(parents=True, exist_ok=True)
+        path = config_home / f"dev-keys-{hashlib.sha256(database_url.encode()).hexdigest()[:16]}.json"
+    else:
+        path = VAR_DIR / "dev-keys.json"
     if path.exists():
         return json.loads(path.read_text())
     keys = {

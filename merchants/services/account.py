@@ -296,11 +296,26 @@ def merchant_change_withdraw(*, merchant: Merchant, actor, change_id: int, now) 
 
 # --- 账户注销 ---------------------------------------------------------------------------------------------------
 
+# Later apps (tasks, payouts) add what *they* have in flight for an enterprise, without merchants importing them:
+# each check is ``fn(merchant) -> list[str]`` of reasons, registered from the app's ``ready()``.
+CLOSE_CHECKS: list = []
+
+
+def register_close_check(check):
+    """Register ``check(merchant) -> list[str]``: reasons the enterprise cannot close while they hold."""
+    if check not in CLOSE_CHECKS:
+        CLOSE_CHECKS.append(check)
+    return check
+
+
 def close_blockers(merchant: Merchant) -> list[str]:
-    """Why the account cannot be closed now (empty when it can): a balance, frozen (in-flight) funds."""
+    """Why the account cannot be closed now (empty when it can): a balance, frozen (in-flight) funds, and whatever
+    the registered checks of later apps report (open tasks with workers on them, unsettled payouts)."""
     from ledger import selectors as ledger_selectors
 
     blockers = []
+    for check in CLOSE_CHECKS:
+        blockers += check(merchant)
     available = ledger_selectors.merchant_available_fen(merchant=merchant)
     frozen = ledger_selectors.merchant_frozen_fen(merchant=merchant)
     if available:

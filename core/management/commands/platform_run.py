@@ -48,10 +48,19 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         for hook in _startup_hooks():
             hook()
-        lines = []
-        from core.management.commands.demo_load import load_all
+        from cryptography.exceptions import InvalidTag
+        from django.core.management.base import CommandError
 
-        lines = load_all(now=timezone.now())
+        from core.management.commands.demo_load import load_all
+        from core.pii import PIIKeyError
+
+        try:
+            lines = load_all(now=timezone.now())
+        except (InvalidTag, PIIKeyError):
+            raise CommandError(
+                "数据库中的个人信息是用另一组密钥加密的，当前密钥无法解密。请使用创建该数据库时的 LINGGONG_PII_KEYS / "
+                "LINGGONG_BLIND_INDEX_KEY，或换一个新的空数据库（DATABASE_URL）。"
+            ) from None
         python = sys.executable
         base_url = f"http://{options['host']}:{options['port']}"
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
