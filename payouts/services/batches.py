@@ -111,11 +111,18 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
     carry = _Carry(liability_date=timezone.localdate(now),
                    volume=pricing.month_volume_before_fen(merchant=merchant, now=now),
                    day_fen=pricing.day_paid_fen(merchant=merchant, now=now))
-    for start in range(0, len(lines), CHUNK):
-        _check_chunk(batch=batch, merchant=merchant, config=config, lines=lines[start:start + CHUNK], errors=errors,
-                     carry=carry, now=now)
-        _progress(batch.pk, stage="checking", checked_lines=min(start + CHUNK, len(lines)))
-    del lines
+    # how many lines each worker still has to come, so a worker's tax state is dropped after their last line
+    carry.remaining = defaultdict(int)
+    for line in lines:
+        carry.remaining[line.id_number] += 1
+    total, done = len(lines), 0
+    while lines:
+        chunk, lines[:CHUNK] = lines[:CHUNK], []  # processed lines are let go of as the check moves on
+        _check_chunk(batch=batch, merchant=merchant, config=config, lines=chunk, errors=errors, carry=carry, now=now)
+        done += len(chunk)
+        del chunk
+        _progress(batch.pk, stage="checking", checked_lines=done)
+    del lines, total
     errors.sort(key=lambda e: (e["line"], e["column"]))
 
     with transaction.atomic():
@@ -153,6 +160,7 @@ class _Carry:
     seen_nos: set = field(default_factory=set)
     tax_states: dict = field(default_factory=dict)
     month_paid: dict = field(default_factory=dict)
+    remaining: dict = field(default_factory=dict)
 
 
 def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry, now) -> None:
@@ -264,6 +272,13 @@ def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry,
         with transaction.atomic():
             copy_insert(PayoutOrder, orders)
             payable_work_reserve_many(merchant=merchant, payable_ids=payable_ids, ref=batch.batch_no, now=now)
+    for line in lines:  # a worker with no line left in the file needs no tax state any more
+        carry.remaining[line.id_number] -= 1
+        if carry.remaining[line.id_number] <= 0:
+            del carry.remaining[line.id_number]
+            member = members.get(id_index[line.line])
+            if member is not None:
+                carry.tax_states.pop(member.pk, None)
 
 
 def _totals(batch: PayoutBatch) -> None:
