@@ -1807,4 +1807,9 @@ EN = {
     # --- lead: closing checks ---
     "有 {count} 项任务仍在进行、待验收或申诉中，须先完成或取消": "{count} task(s) still in progress, awaiting acceptance or disputed: finish or cancel them first",
     "有 {count} 项已验收的工作尚未付款，须先付款": "{count} accepted work item(s) not yet paid: pay them first",
+    "有 {count} 笔付款尚未结束（已确认、发放中或结果待查询），须全部结束后才能注销": "{count} payment(s) not finished yet (confirmed, being paid or awaiting a status query): the account can be closed once they end",
+    "有 {count} 张服务费账单尚未扣款": "{count} service fee statement(s) not yet charged",
+    "第 %(n)s 行": "line %(n)s",
+    "已完成 %(done)s / %(total)s 笔，已发放 %(paid)s": "%(done)s / %(total)s payments done, %(paid)s paid out",
+    "已校验 %(a)s / %(b)s 行": "%(a)s / %(b)s lines checked",
 }

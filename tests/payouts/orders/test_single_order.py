@@ -157,3 +157,13 @@ def test_confirm_with_sms_code(funded, payees, now, channel):
     code = sms_code_send(phone=finance.phone, purpose=SmsCode.Purpose.PAYMENT, now=now).plain_code
     order = payout_order_confirm_with_sms(merchant=funded, order_id=order.pk, actor=finance, sms_code=code, now=now)
     assert order.status == PayoutOrder.Status.CONFIRMED
+
+
+def test_an_unsettled_payout_blocks_closing_the_account(funded, payees, enterprise_admin, channel, now):
+    from merchants.services.account import close_blockers
+
+    order = create(funded, enterprise_admin, payees[0], now)
+    payout_order_confirm(merchant=funded, order_id=order.pk, actor=enterprise_admin, now=now)
+    assert any("1 笔付款尚未结束" in reason for reason in close_blockers(funded))
+    payout_orders_dispatch(order_ids=[order.pk], now=now)
+    assert not any("付款尚未结束" in reason for reason in close_blockers(funded))
