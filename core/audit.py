@@ -1,7 +1,11 @@
 """The audit log: who did what, when, from where, before and after; append-only and hash-chained.
 
 ``record(...)`` appends one row. The chain is serialised: on PostgreSQL by a transaction-level advisory lock,
-on SQLite by the database's own write lock (the connection opens IMMEDIATE transactions). ``verify_chain()``
+on SQLite by the database's own write lock (the connection opens IMMEDIATE transactions).
+
+Lock order: the audit lock is held until the transaction ends, so a service records its audit rows *after* it has
+taken its row locks (merchant → batch → order → ledger accounts → audit). A transaction that audits first and then
+locks ledger accounts can deadlock with one that does it the other way round (PostgreSQL then aborts one of them). ``verify_chain()``
 recomputes every hash and reports the first break.
 """
 

@@ -175,7 +175,9 @@ def period_for_share(*, entity_code: str, year: int, month: int) -> TaxPeriod:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id FROM {TaxPeriod._meta.db_table} WHERE id = %s FOR SHARE", [period.pk])
-        period.refresh_from_db()
+        # A fresh instance rather than refresh_from_db(): the status is a protected FSM field, and re-reading it
+        # into an instance another thread has seen change is refused by django-fsm.
+        period = TaxPeriod.objects.get(pk=period.pk)
     return period
 
 
