@@ -19,6 +19,8 @@ class ListEntry(models.Model):
         USCC = "USCC", _("统一社会信用代码")
         MERCHANT_NAME = "MERCHANT_NAME", _("企业名称（包含）")
         SCENARIO_KEYWORD = "SCENARIO_KEYWORD", _("禁止的业务场景关键词")
+        # Stored as the ID number's blind index (core.pii.blind_index, purpose "id_number"), never in clear.
+        ID_NUMBER = "ID_NUMBER", _("灵工人员身份证号")
 
     list_type = models.CharField(_("名单"), max_length=8, choices=ListType.choices)
     subject = models.CharField(_("对象"), max_length=20, choices=Subject.choices)

@@ -123,14 +123,22 @@ def list_entry_add(*, list_type: str, subject: str, value: str, reason: str, act
         raise ValidationFailed(_("请填写名单的值"))
     if not (reason or "").strip():
         raise ValidationFailed(_("请填写列入名单的原因"))
+    shown = value
+    if subject == ListEntry.Subject.ID_NUMBER:
+        # A worker is listed by the blind index of their ID number: the list and the audit never hold it in clear.
+        from core.pii import blind_index, mask_id_number
+        from core.validators import validate_resident_id
+
+        number = validate_resident_id(value).number
+        value, shown = blind_index(number, purpose="id_number"), mask_id_number(number)
     try:
         with transaction.atomic():
             entry = ListEntry.objects.create(list_type=list_type, subject=subject, value=value, reason=reason.strip(),
                                              created_by=actor, created_at=now)
     except IntegrityError:
-        raise ListEntryExists(_("名单中已有“{value}”，如需修改请编辑原记录").format(value=value)) from None
+        raise ListEntryExists(_("名单中已有“{value}”，如需修改请编辑原记录").format(value=shown)) from None
     audit.record(event="risk.list_entry.added", now=now, actor=actor, subject=entry,
-                 after={"list_type": list_type, "subject": subject, "value": value})
+                 after={"list_type": list_type, "subject": subject, "value": shown})
     return entry
 
 

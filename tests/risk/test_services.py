@@ -103,3 +103,29 @@ def test_list_entries_are_added_in_the_admin_through_the_service(ops_user, monke
     again = client.post("/ops/risk/listentry/add/", data)
     assert again.status_code == 200 and "名单中已有" in again.content.decode()
     assert ListEntry.objects.count() == 1
+
+
+@pytest.mark.django_db
+class TestWorkerBlacklist:
+    def test_a_worker_is_listed_by_the_blind_index_of_their_id_number(self, ops_user, now):
+        from django.db import connection
+
+        from core.pii import blind_index
+        from risk.payments import blacklisted_indexes
+
+        entry = services.list_entry_add(list_type=ListEntry.ListType.BLACK, subject=ListEntry.Subject.ID_NUMBER,
+                               value="11010519491231002x", reason="冒用他人身份", actor=ops_user, now=now)
+        index = blind_index("11010519491231002X", purpose="id_number")
+        assert entry.value == index
+        assert blacklisted_indexes([index, "other"]) == {index}
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT value FROM risk_listentry WHERE id = %s", [entry.pk])
+            assert "11010519491231002" not in cursor.fetchone()[0]
+        record = AuditRecord.objects.get(event="risk.list_entry.added", subject_id=str(entry.pk))
+        assert record.after["value"] == "1101**********002X"
+
+    def test_an_invalid_id_number_is_refused(self, ops_user, now):
+
+        with pytest.raises(ValidationFailed, match="校验位"):
+            services.list_entry_add(list_type=ListEntry.ListType.BLACK, subject=ListEntry.Subject.ID_NUMBER,
+                           value="110105194912310021", reason="x", actor=ops_user, now=now)
