@@ -8,6 +8,8 @@ answer; a different body → 409; concurrent → one executes.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -110,3 +112,69 @@ class PayoutBatchProgressApi(APIView):
     @extend_schema(operation_id="payouts_batches_progress", tags=["payouts"])
     def get(self, request, batch_id: int):
         return Response(selectors.payout_batch_progress(merchant=request.merchant, batch_id=batch_id))
+
+
+class BatchUploadInput(serializers.Serializer):
+    file = serializers.FileField(help_text="批量付款文件（CSV 或 XLSX，模板见企业端“批量付款”）")
+    channel = serializers.ChoiceField(choices=["BANK", "ALIPAY", "WECHAT"])
+    title = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+def batch_data(batch) -> dict:
+    return {"id": batch.pk, "batch_no": batch.batch_no, "status": batch.status,
+            "status_label": batch.get_status_display(), "channel": batch.channel, "filename": batch.filename,
+            "file_sha256": batch.file_sha256}
+
+
+class PayoutBatchesApi(APIView):
+    """Upload a batch file; it is checked and quoted in the background (poll ``progress``), then confirmed."""
+
+    permission_classes = [IsEnterpriseStaff]
+
+    @extend_schema(operation_id="payouts_batches_upload", tags=["payouts"],
+                   request={"multipart/form-data": BatchUploadInput}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request):
+        from core.idempotency import fingerprint, run_idempotent
+        from payouts.services.batches import payout_batch_upload
+
+        data = BatchUploadInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        content = v["file"].read()
+        now = timezone.now()
+        actor = request.user if getattr(request.user, "is_authenticated", False) else None
+
+        def execute():
+            batch = payout_batch_upload(merchant=request.merchant, actor=actor, content=content,
+                                        filename=v["file"].name, channel=v["channel"], title=v.get("title", ""),
+                                        now=now)
+            return 202, {**batch_data(batch), "progress_url": f"/api/v1/payouts/batches/{batch.pk}/progress"}
+
+        # The fingerprint covers the file's bytes, not only its name: another file under the same key is a 409.
+        result = run_idempotent(
+            merchant=request.merchant, scope="payouts.batch.upload", key=request.headers.get("Idempotency-Key"),
+            request_fingerprint=fingerprint(v["channel"], v.get("title", ""), v["file"].name,
+                                            hashlib.sha256(content).hexdigest()),
+            now=now, execute=execute)
+        response = Response(result.body, status=result.status)
+        if result.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class PayoutBatchConfirmApi(APIView):
+    """Confirm a quoted batch: the partner's signed request is its authorisation (funds frozen, tax withheld,
+    dispatched). A batch above the second-approval threshold still needs a second approver on the portal."""
+
+    permission_classes = [IsEnterpriseStaff]
+
+    @extend_schema(operation_id="payouts_batches_confirm", tags=["payouts"], request=None,
+                   parameters=[IDEMPOTENCY_HEADER])
+    @idempotent("payouts.batch.confirm")
+    def post(self, request, batch_id: int):
+        from payouts.services.batches import payout_batch_confirm_verified
+
+        actor = request.user if getattr(request.user, "is_authenticated", False) else None
+        batch = payout_batch_confirm_verified(merchant=request.merchant, batch_id=batch_id, actor=actor,
+                                              now=timezone.now())
+        return Response(batch_data(batch), status=200)

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.utils.translation import gettext, gettext_lazy
 
 from payouts import callbacks
 from payouts.api import funds as funds_api
@@ -19,7 +20,7 @@ public_urlpatterns = [
     path("callbacks/<str:channel>/payouts", callbacks.payout_notification, name="payouts-callback-payouts"),
 ]
 
-enterprise_nav = [(60, "资金账户", "enterprise:payouts-funds")]
+enterprise_nav = [(60, gettext_lazy("资金账户"), "enterprise:payouts-funds")]
 
 
 def enterprise_home_cards(request) -> list[dict]:
@@ -29,8 +30,8 @@ def enterprise_home_cards(request) -> list[dict]:
     merchant = getattr(request, "merchant", None)
     if merchant is None:
         return []
-    return [{"label": "可用余额", "value": format_cny(merchant_available_fen(merchant=merchant)),
-             "note": f"冻结 {format_cny(merchant_frozen_fen(merchant=merchant))}"}]
+    return [{"label": gettext("可用余额"), "value": format_cny(merchant_available_fen(merchant=merchant)),
+             "note": gettext("冻结 {amount}").format(amount=format_cny(merchant_frozen_fen(merchant=merchant)))}]
 
 from payouts import urls_orders  # noqa: E402  (payout orders and batches)
 

@@ -24,6 +24,9 @@ enterprise_urlpatterns = [
 api_urlpatterns = [
     path("payouts/orders", api_orders.PayoutOrdersApi.as_view(), name="payouts-api-orders"),
     path("payouts/orders/<str:order_no>", api_orders.PayoutOrderApi.as_view(), name="payouts-api-order"),
+    path("payouts/batches", api_orders.PayoutBatchesApi.as_view(), name="payouts-api-batches"),
+    path("payouts/batches/<int:batch_id>/confirm", api_orders.PayoutBatchConfirmApi.as_view(),
+         name="payouts-api-batch-confirm"),
     path("payouts/batches/<int:batch_id>/progress", api_orders.PayoutBatchProgressApi.as_view(),
          name="payouts-api-batch-progress"),
 ]

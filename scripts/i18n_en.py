@@ -1813,4 +1813,5 @@ EN = {
     "已完成 %(done)s / %(total)s 笔，已发放 %(paid)s": "%(done)s / %(total)s payments done, %(paid)s paid out",
     "已校验 %(a)s / %(b)s 行": "%(a)s / %(b)s lines checked",
     "灵工人员身份证号": "Worker ID number",
+    "冻结 {amount}": "Frozen {amount}",
 }

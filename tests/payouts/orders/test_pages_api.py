@@ -136,3 +136,48 @@ def test_admin_lists_batches_and_orders(client, funded, payees, enterprise_admin
         response = admin_client.get(path)
         assert response.status_code == 200, path
     assert order.order_no in admin_client.get("/ops/payouts/payoutorder/").content.decode()
+
+
+def test_api_batch_upload_is_checked_confirmed_and_idempotent(funded, payees, enterprise_admin, channel, now,
+                                                             django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from payouts.models import PayoutBatch
+
+    api = APIClient()
+    api.force_authenticate(enterprise_admin)
+
+    def upload(content, key):
+        return api.post("/api/v1/payouts/batches", {"file": SimpleUploadedFile("pay.csv", content), "channel": "BANK"},
+                        format="multipart", HTTP_IDEMPOTENCY_KEY=key)
+
+    content = batch_csv(payees[:2])
+    with django_capture_on_commit_callbacks(execute=True):
+        first = upload(content, "b-1")
+    assert first.status_code == 202, first.json()
+    batch_id = first.json()["id"]
+    assert upload(content, "b-1").json()["batch_no"] == first.json()["batch_no"]   # same key, same file: replayed
+    assert upload(batch_csv(payees[2:4]), "b-1").status_code == 409                 # same key, another file
+    assert PayoutBatch.objects.filter(merchant=funded).count() == 1
+    progress = api.get(first.json()["progress_url"]).json()
+    assert progress["status"] == "QUOTED" and progress["order_count"] == 2
+
+    confirmed = api.post(f"/api/v1/payouts/batches/{batch_id}/confirm", HTTP_IDEMPOTENCY_KEY="c-1")
+    assert confirmed.status_code == 200, confirmed.json()
+    assert confirmed.json()["status"] in ("CONFIRMED", "DISPATCHING", "COMPLETED")
+
+    other = APIClient()
+    other.force_authenticate(EnterpriseUserFactory(merchant=EnterpriseUserFactory().merchant))
+    refused = other.post(f"/api/v1/payouts/batches/{batch_id}/confirm", HTTP_IDEMPOTENCY_KEY="c-2")
+    assert refused.status_code == 404
+
+
+def test_api_batch_upload_refuses_a_disabled_channel_with_a_reason(funded, payees, enterprise_admin, now):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    api = APIClient()
+    api.force_authenticate(enterprise_admin)
+    response = api.post("/api/v1/payouts/batches", {"file": SimpleUploadedFile("pay.csv", batch_csv(payees[:1])),
+                                                    "channel": "PAYPAL"}, format="multipart",
+                        HTTP_IDEMPOTENCY_KEY="b-9")
+    assert response.status_code == 400 and response.json()["code"] == "validation_failed"
