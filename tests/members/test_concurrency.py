@@ -1,11 +1,9 @@
 """Races on PostgreSQL with real threads and commits: one agreement per relationship, one member per ID number."""
 
-import threading
 
 import pytest
-from django.db import connection
 
-from core.exceptions import DomainError
+from core.testing.concurrency import race
 from core.testing.factories import MerchantFactory, WorkerUserFactory
 from members import services
 from members.exceptions import AlreadySigned, IdNumberTaken
@@ -14,27 +12,6 @@ from members.services.agreements import agreement_seal
 from tests.members.conftest import GOOD_CARD, good_id
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(*calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            outcomes[index] = call()
-        except DomainError as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 def test_one_relationship_is_sealed_once(now):

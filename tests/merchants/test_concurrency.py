@@ -1,38 +1,16 @@
 """Races on PostgreSQL with real threads and commits."""
 
-import threading
 
 import pytest
-from django.db import connection
 
 from core.exceptions import DomainError
+from core.testing.concurrency import race as _race
 from core.testing.factories import UserFactory, make_phone, make_uscc
 from merchants import services
 from merchants.models import Merchant, MerchantDocument, ServiceAgreement
 from tests.merchants.conftest import PASSWORD, approved, sign_code
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except DomainError as error:
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_applications_for_one_uscc_create_one_merchant(now):
