@@ -193,7 +193,10 @@ USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 # --- Redis, cache, Celery ----------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # One Redis often serves several databases (development, CI, tests): keys are kept apart per database, so
+    # counters such as rate limits of one never leak into another.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "lg:" + str(DATABASES["default"]["NAME"])}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
