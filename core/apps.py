@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台内核")
 
     def ready(self):
-        from core import schema  # noqa: F401  (registers the OpenAPI field extensions)
+        from core import lookups, schema  # noqa: F401  (registers the __any lookup and the OpenAPI field extensions)

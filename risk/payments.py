@@ -31,7 +31,7 @@ def blacklisted_indexes(indexes) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(wanted), 5000):
         found.update(ListEntry.objects.filter(list_type=ListEntry.ListType.BLACK, subject=WORKER_SUBJECT, active=True,
-                                              value__in=wanted[start:start + 5000]).values_list("value", flat=True))
+                                              value__any=wanted[start:start + 5000]).values_list("value", flat=True))
     return found
 
 

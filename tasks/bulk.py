@@ -28,7 +28,7 @@ def _lock(merchant, ids: list[int]) -> dict[int, tuple[str, str]]:
     found: dict[int, tuple[str, str]] = {}
     for start in range(0, len(ids), CHUNK):
         rows = (PayableWork.objects.for_tenant(merchant).select_for_update(no_key=True)
-                .filter(pk__in=ids[start:start + CHUNK]).order_by("id").values_list("id", "status", "reserved_ref"))
+                .filter(pk__any=ids[start:start + CHUNK]).order_by("id").values_list("id", "status", "reserved_ref"))
         for pk, status, ref in rows:
             found[pk] = (status, ref)
     missing = [i for i in ids if i not in found]
@@ -40,7 +40,7 @@ def _lock(merchant, ids: list[int]) -> dict[int, tuple[str, str]]:
 def _update(merchant, ids: list[int], condition: Q, **changes) -> int:
     count = 0
     for start in range(0, len(ids), CHUNK):
-        count += (PayableWork.objects.for_tenant(merchant).filter(pk__in=ids[start:start + CHUNK]).filter(condition)
+        count += (PayableWork.objects.for_tenant(merchant).filter(pk__any=ids[start:start + CHUNK]).filter(condition)
                   .update(**changes))
     return count
 

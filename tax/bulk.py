@@ -41,7 +41,7 @@ def prior_states(*, member_ids, entity_code: str, on: dt.date) -> dict[int, engi
     ids = sorted(set(member_ids))
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
-        rows = Withholding.objects.filter(member_id__in=chunk, route__in=selectors.LABOR_ROUTES)
+        rows = Withholding.objects.filter(member_id__any=chunk, route__in=selectors.LABOR_ROUTES)
         month = (rows.filter(liability_date__year=on.year, liability_date__month=on.month).values("member_id")
                  .annotate(gross=Sum("gross_fen"), vat=Sum("vat_fen"), urban=Sum("urban_fen"),
                            education=Sum("education_fen"), local=Sum("local_education_fen")).order_by("member_id"))
@@ -151,19 +151,27 @@ def _period_for_share(*, entity_code: str, year: int, month: int) -> TaxPeriod:
 
 def _accounts_for_update(*, member_ids, entity_code: str, year: int) -> dict[int, int]:
     """The workers' cumulative state rows (created when missing), locked in ascending pk: member id → account id."""
+    from django.db import connection
+    from django.utils import timezone
+
     ids = sorted(set(member_ids))
-    existing = set(TaxAccount.objects.filter(member_id__in=ids, entity_code=entity_code, year=year)
-                   .values_list("member_id", flat=True))
-    missing = [TaxAccount(member_id=m, entity_code=entity_code, year=year) for m in ids if m not in existing]
-    if missing:
-        TaxAccount.objects.bulk_create(missing, batch_size=2000, ignore_conflicts=True)
-    accounts: dict[int, int] = {}
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        accounts.update(TaxAccount.objects.select_for_update()
-                        .filter(member_id__in=chunk, entity_code=entity_code, year=year).order_by("pk")
-                        .values_list("member_id", "id"))
-    return accounts
+    if connection.vendor == "postgresql":  # one statement whatever the count; rows another writer created stay
+        stamp = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {TaxAccount._meta.db_table} (member_id, entity_code, year, income_fen, iit_fen, vat_fen, "
+                f"surcharges_fen, consecutive_months, last_month, version, created_at, updated_at) "
+                f"SELECT m, %s, %s, 0, 0, 0, 0, 0, NULL, 0, %s, %s FROM unnest(%s::bigint[]) AS m "
+                f"ON CONFLICT (member_id, entity_code, year) DO NOTHING", [entity_code, year, stamp, stamp, ids])
+    else:
+        existing = set(TaxAccount.objects.filter(member_id__any=ids, entity_code=entity_code, year=year)
+                       .values_list("member_id", flat=True))
+        missing = [TaxAccount(member_id=m, entity_code=entity_code, year=year) for m in ids if m not in existing]
+        if missing:
+            TaxAccount.objects.bulk_create(missing, batch_size=2000, ignore_conflicts=True)
+    # one statement, so the rows are locked in ascending pk across the whole list
+    return dict(TaxAccount.objects.select_for_update().filter(member_id__any=ids, entity_code=entity_code, year=year)
+                .order_by("pk").values_list("member_id", "id"))
 
 
 @transaction.atomic
@@ -190,7 +198,7 @@ def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liabil
     refs = [item.payment_ref for item in items]
     for start in range(0, len(refs), 5000):
         for row in Withholding.objects.filter(merchant=merchant, kind=Withholding.Kind.PAYMENT,
-                                              payment_ref__in=refs[start:start + 5000]):
+                                              payment_ref__any=refs[start:start + 5000]):
             existing[row.payment_ref] = row
     todo = []
     for item in items:
@@ -254,7 +262,7 @@ def _refresh_accounts(account_ids: list[int]) -> None:
     stamp = timezone.now()
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
-        rows = Withholding.objects.filter(account_id__in=chunk)
+        rows = Withholding.objects.filter(account_id__any=chunk)
         totals = {r["account_id"]: r for r in rows.values("account_id").annotate(
             gross=Sum("gross_fen"), iit=Sum("iit_fen"), vat=Sum("vat_fen"), urban=Sum("urban_fen"),
             education=Sum("education_fen"), local=Sum("local_education_fen")).order_by("account_id")}
@@ -283,15 +291,15 @@ def _refresh_accounts(account_ids: list[int]) -> None:
                                                         updated_at=stamp)
             continue
         table = TaxAccount._meta.db_table
-        row_sql = "(%s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::smallint, %s::smallint)"
+        columns = list(zip(*values, strict=True))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} AS t SET income_fen = v.income, iit_fen = v.iit, vat_fen = v.vat, "
                 f"surcharges_fen = v.surcharges, last_month = v.last_month, consecutive_months = v.consecutive, "
                 f"version = t.version + 1, updated_at = %s "
-                f"FROM (VALUES {', '.join([row_sql] * len(values))}) "
-                f"AS v(id, income, iit, vat, surcharges, last_month, consecutive) WHERE t.id = v.id",
-                [stamp, *[x for row in values for x in row]])
+                f"FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::smallint[], "
+                f"%s::smallint[]) AS v(id, income, iit, vat, surcharges, last_month, consecutive) WHERE t.id = v.id",
+                [stamp, *[list(column) for column in columns]])
 
 
 __all__ = ["PaymentItem", "TaxPeriod", "prior_states", "tax_quote_many", "tax_withhold_many"]

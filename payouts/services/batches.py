@@ -167,25 +167,25 @@ def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry,
     """Check, price and write one chunk of lines (its orders and the hold on their work commit together)."""
     id_index = {line.line: blind_index(line.id_number, purpose="id_number") for line in lines}
     members: dict[str, Member] = {
-        m.id_number_index: m for m in Member.objects.filter(id_number_index__in=sorted(set(id_index.values()))).only(
+        m.id_number_index: m for m in Member.objects.filter(id_number_index__any=sorted(set(id_index.values()))).only(
             "id", "name", "id_number_index", "verification_status", "is_individual_business")}
     member_ids = sorted({m.pk for m in members.values()})
     signed = set(MemberMerchant.objects.for_tenant(merchant).filter(
-        member_id__in=member_ids, status=MemberMerchant.Status.SIGNED).values_list("member_id", flat=True))
+        member_id__any=member_ids, status=MemberMerchant.Status.SIGNED).values_list("member_id", flat=True))
     accounts = {(a[1], a[2]): a for a in PayoutAccount.objects.filter(
-        member_id__in=member_ids, kind=batch.channel, status=PayoutAccount.Status.ACTIVE).values_list(
+        member_id__any=member_ids, kind=batch.channel, status=PayoutAccount.Status.ACTIVE).values_list(
         "id", "member_id", "account_index", "account_masked")}
     task_refs = sorted({int(line.task_ref) for line in lines if line.task_ref.strip().isdigit()})
     fields = ("id", "member_id", "task_id", "amount_fen", "status")
-    payables_by_id = {row[0]: row for row in PayableWork.objects.for_tenant(merchant).filter(pk__in=task_refs)
+    payables_by_id = {row[0]: row for row in PayableWork.objects.for_tenant(merchant).filter(pk__any=task_refs)
                       .values_list(*fields)}
     payables_by_task: dict[tuple[int, int], list] = defaultdict(list)
-    for row in (PayableWork.objects.for_tenant(merchant).filter(task_id__in=task_refs, member_id__in=member_ids,
+    for row in (PayableWork.objects.for_tenant(merchant).filter(task_id__any=task_refs, member_id__any=member_ids,
                                                                 status=PayableWork.Status.READY)
                 .order_by("accepted_at", "id").values_list(*fields)):
         payables_by_task[(row[2], row[1])].append(row)
     given_nos = [line.merchant_order_no for line in lines if line.merchant_order_no]
-    taken_nos = set(PayoutOrder.objects.for_tenant(merchant).filter(merchant_order_no__in=given_nos)
+    taken_nos = set(PayoutOrder.objects.for_tenant(merchant).filter(merchant_order_no__any=given_nos)
                     .values_list("merchant_order_no", flat=True)) if given_nos else set()
 
     candidates = []  # (line, member, account row, payable_id)
@@ -403,11 +403,11 @@ def payout_batch_confirm_verified(*, merchant, batch_id: int, actor, now) -> Pay
 def _withhold_chunk(*, merchant, order_ids: list[int], liability_date, now, actor) -> None:
     from payouts.services.orders import apply_withholding
 
-    orders = list(PayoutOrder.objects.filter(pk__in=order_ids).order_by("line_no", "id").only(
+    orders = list(PayoutOrder.objects.filter(pk__any=order_ids).order_by("line_no", "id").only(
         "id", "order_no", "member_id", "amount_fen", "tax_bearer", "gross_fen", "net_fen", "fee_fen", "fee_bearer",
         "fee_timing", "payee_fen", "freeze_fen", "iit_fen", "vat_fen", "surcharge_fen", "tax_fen", "tax_lines"))
     member_ids = {o.member_id for o in orders}
-    members = {m.pk: m for m in Member.objects.filter(pk__in=member_ids).only(
+    members = {m.pk: m for m in Member.objects.filter(pk__any=member_ids).only(
         "id", "verification_status", "is_individual_business")}
     by_bearer: dict[str, list[PayoutOrder]] = defaultdict(list)
     for order in orders:

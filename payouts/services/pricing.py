@@ -72,7 +72,7 @@ def worker_month_paid(*, merchant, member_ids, now) -> dict[int, int]:
     ids = sorted(set(member_ids))
     for i in range(0, len(ids), 5000):
         rows = (PayoutOrder.objects.for_tenant(merchant).filter(status__in=COUNTED, confirmed_at__gte=start,
-                                                               member_id__in=ids[i:i + 5000])
+                                                               member_id__any=ids[i:i + 5000])
                 .values("member_id").annotate(s=Sum("gross_fen")).order_by("member_id"))
         result.update({row["member_id"]: row["s"] for row in rows})
     return result
