@@ -119,6 +119,7 @@ class BankAdapter(ChannelAdapter):
                             fail_message=body.get("errTxt", ""), raw_status=body.get("reqSts", ""))
 
     BATCH_SIZE = 1000  # lines per 批量代发 request
+    batch_api = True  # dispatch sends several orders through submit_batch
 
     def submit_batch(self, orders) -> list[SubmitResult]:
         """批量代发 ``POST /bank/payouts/batch``: up to 1,000 lines a request, one result per line. A timeout or a

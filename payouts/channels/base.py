@@ -20,22 +20,18 @@ failure: the order may still arrive, channels.md §0.3) or ``UNKNOWN``.
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from payouts.channels.http import POOL
+
 logger = logging.getLogger(__name__)
-
-
-# Channel endpoints are called directly, never through an HTTP proxy from the environment (a proxy would see the
-# signed payloads and could turn a timeout into a proxy error page).
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class Outcome:
@@ -124,6 +120,8 @@ class ChannelAdapter(ABC):
     channel: str = ""
     #: Answer after a notification is stored (Alipay wants the bare word ``success``).
     ack = Ack(200, b"success")
+    #: The channel takes many payouts in one request (``submit_batch``); dispatch then sends them that way.
+    batch_api = False
 
     def __init__(self, *, base_url: str | None = None, timeout: float | None = None, secret: str | None = None):
         self.base_url = (base_url or settings.CHANNEL_SANDBOX_URL).rstrip("/")
@@ -164,16 +162,13 @@ class ChannelAdapter(ABC):
     # --- HTTP plumbing shared by the adapters ---------------------------------------------------------------
     def _http(self, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None
               ) -> tuple[int, dict, bytes]:
-        """(status, headers, body). Raises ChannelTimeout on a timeout or a refused connection."""
-        request = urllib.request.Request(f"{self.base_url}{path}", data=body, method=method, headers=headers or {})
+        """(status, headers, body) over a kept-alive connection (``payouts.channels.http``: directly, never through
+        a proxy). Raises ChannelTimeout on a timeout, a refused or broken connection."""
         try:
-            with _OPENER.open(request, timeout=self.timeout) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers or {}), error.read()
-        except (TimeoutError, urllib.error.URLError, ConnectionError) as error:
+            return POOL.request(method, f"{self.base_url}{path}", body=body, headers=headers, timeout=self.timeout)
+        except (OSError, http.client.HTTPException) as error:
             logger.warning("channel %s %s %s: %s", self.channel, method, path, error)
-            raise ChannelTimeout(str(error)) from error
+            raise ChannelTimeout(str(error) or type(error).__name__) from error
 
     @staticmethod
     def _json(body: bytes) -> dict:

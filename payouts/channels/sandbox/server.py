@@ -29,9 +29,7 @@ import logging
 import secrets
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,6 +47,7 @@ from payouts.channels.alipay import QUERY as ALIPAY_QUERY
 from payouts.channels.alipay import TRANSFER as ALIPAY_TRANSFER
 from payouts.channels.alipay import response_key
 from payouts.channels.bank import signed_headers, verify_signed
+from payouts.channels.http import KeepAlivePool
 from payouts.channels.sandbox import rules
 from payouts.channels.sandbox.store import Store
 from payouts.channels.statements import render_incoming_statement
@@ -60,7 +59,6 @@ logger = logging.getLogger("payouts.sandbox")
 TZ = ZoneInfo("Asia/Shanghai")
 PROCESSING, SUCCESS, FAIL, RETURNED = "PROCESSING", "SUCCESS", "FAIL", "RETURNED"
 _serial = itertools.count(1)
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # call the platform directly
 
 
 def _local(ts: float) -> dt.datetime:
@@ -97,6 +95,7 @@ class ChannelSandbox:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=config.notify_workers, thread_name_prefix="sandbox-notify")
+        self._http = KeepAlivePool()  # the channel's own connections to the platform, kept alive
         self.httpd: ThreadingHTTPServer | None = None
         self._statements_written_for: dt.date | None = None
         self._rate_lock = threading.Lock()
@@ -109,7 +108,7 @@ class ChannelSandbox:
 
     def start(self) -> ChannelSandbox:
         handler = type("BoundHandler", (SandboxHandler,), {"sandbox": self})
-        self.httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        self.httpd = _Server((self.host, self.port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         for target, name in ((self.httpd.serve_forever, "sandbox-http"), (self._run_scheduler, "sandbox-scheduler")):
@@ -125,6 +124,7 @@ class ChannelSandbox:
             self.httpd.shutdown()
             self.httpd.server_close()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._http.close()
         for thread in self._threads:
             thread.join(timeout=5)
         self.store.close()
@@ -258,11 +258,8 @@ class ChannelSandbox:
         payload = json.loads(row["payload"])
         try:
             body, headers, expect = self._render_notification(row["channel"], row["kind"], row["notify_id"], payload)
-            request = urllib.request.Request(row["url"], data=body, method="POST", headers=headers)
-            with _OPENER.open(request, timeout=self.config.notify_timeout) as response:
-                status, answer = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, answer = error.code, b""
+            status, _, answer = self._http.request("POST", row["url"], body=body, headers=headers,
+                                                   timeout=self.config.notify_timeout)
         except Exception as error:  # noqa: BLE001 - any failure to deliver is retried on the schedule
             logger.info("notification %s to %s failed: %s", row["id"], row["url"], error)
             status, answer = 0, b""
@@ -288,12 +285,8 @@ class ChannelSandbox:
         body = json.dumps({"notifyId": hashlib.sha1("|".join(r["notify_id"] for r in rows).encode()).hexdigest(),
                            "msgTyp": "FINPAY_BATCH", "items": items}, ensure_ascii=False).encode()
         try:
-            request = urllib.request.Request(rows[0]["url"], data=body, method="POST",
-                                             headers=signed_headers("BANK", body, secret=self.config.secret))
-            with _OPENER.open(request, timeout=self.config.notify_timeout) as response:
-                status = response.status
-        except urllib.error.HTTPError as error:
-            status = error.code
+            status, _, _ = self._http.request("POST", rows[0]["url"], body=body, timeout=self.config.notify_timeout,
+                                              headers=signed_headers("BANK", body, secret=self.config.secret))
         except Exception as error:  # noqa: BLE001 - retried on the schedule
             logger.info("batch notification to %s failed: %s", rows[0]["url"], error)
             status = 0
@@ -531,6 +524,12 @@ class ChannelSandbox:
 
 def _mask(account: str) -> str:
     return account if len(account) <= 8 else f"{account[:4]}****{account[-4:]}"
+
+
+class _Server(ThreadingHTTPServer):
+    # A real gateway queues thousands of connections; the stdlib's default backlog of 5 resets them under load.
+    request_queue_size = 1024
+    daemon_threads = True
 
 
 class SandboxHandler(BaseHTTPRequestHandler):
