@@ -23,7 +23,7 @@ from ledger.models import AccountKind
 from ledger.services import EntrySpec, entries_post
 from payouts.channels import Outcome, PayoutRequest, QueryStatus, get_adapter, is_stale
 from payouts.models import PayoutBatch, PayoutOrder
-from payouts.services.channels import notification_handler
+from payouts.services.channels import notification_batch_handler
 from payouts.services.settlement import FEE_FREEZE_KIND, _Accounts, settle_failure, settle_success
 from payouts.services.sql import update_rows
 
@@ -115,13 +115,23 @@ def _request_of(order: PayoutOrder) -> PayoutRequest:
 
 
 def _submit_all(order_ids: list[int], *, workers: int) -> dict[int, object]:
+    """Send the orders, ``workers`` requests in flight. A channel with a batch API (the bank's 批量代发,
+    ``adapter.batch_api``) gets the orders in batch requests instead of one request each."""
+    from payouts.channels.base import SubmitResult
+
     orders = list(PayoutOrder.objects.filter(pk__in=order_ids).select_related("member", "payout_account")
                   .order_by("pk"))
     adapters: dict[str, object] = {}
     jobs = []
+    batches: dict[str, list] = {}
     for order in orders:
         adapter = adapters.setdefault(order.channel, adapter_for(order.channel))
         jobs.append((order.pk, adapter, _request_of(order), order.idempotency_key))
+    if len(jobs) > 1:
+        for job in jobs:
+            if getattr(job[1], "batch_api", False):
+                batches.setdefault(job[1].channel, []).append(job)
+        jobs = [job for job in jobs if not getattr(job[1], "batch_api", False)]
 
     def call(job):
         pk, adapter, request, key = job
@@ -129,14 +139,28 @@ def _submit_all(order_ids: list[int], *, workers: int) -> dict[int, object]:
             return pk, adapter.submit(request, key)
         except Exception as error:  # an adapter bug must not lose the others' results: treat it as unknown
             logger.exception("submit of order %s raised", pk)
-            from payouts.channels.base import SubmitResult
-
             return pk, SubmitResult(Outcome.UNKNOWN, fail_message=str(error)[:200])
 
+    def call_batch(group):
+        adapter = group[0][1]
+        try:
+            results = adapter.submit_batch([(request, key) for _pk, _adapter, request, key in group])
+            if len(results) != len(group):
+                raise ValueError(f"{len(results)} results for {len(group)} orders")
+        except Exception as error:  # as above: every order of the batch is unknown, to be queried
+            logger.exception("batch submit of %s orders raised", len(group))
+            results = [SubmitResult(Outcome.UNKNOWN, fail_message=str(error)[:200])] * len(group)
+        return [(job[0], result) for job, result in zip(group, results, strict=True)]
+
+    answers: dict[int, object] = {}
+    for group in batches.values():
+        answers.update(call_batch(group))
     if len(jobs) <= 1 or workers <= 1:
-        return dict(call(job) for job in jobs)
+        answers.update(call(job) for job in jobs)
+        return answers
     with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        return dict(pool.map(call, jobs))
+        answers.update(pool.map(call, jobs))
+    return answers
 
 
 # --- (3) record the answers ---------------------------------------------------------------------------------
@@ -229,38 +253,64 @@ def apply_channel_status(order: PayoutOrder, *, status: str, now, by: str, chann
     return False
 
 
-@notification_handler
-def on_payout_notification(*, record, notification, now) -> None:
-    """A verified, new payout-result notification: settle the order it names (by our idempotency key), once."""
-    order = (PayoutOrder.objects.select_for_update().filter(idempotency_key=notification.idempotency_key,
-                                                            channel=notification.channel).first())
-    if order is None:
-        logger.warning("notification %s names no order (%s)", notification.notify_id, notification.idempotency_key)
-        return
-    if notification.amount_fen != order.payee_fen:
-        # WeChat's rule: check the amount against our order, a notification that disagrees is not acted on.
-        logger.error("notification %s amount %s differs from order %s (%s): ignored", notification.notify_id,
-                     notification.amount_fen, order.order_no, order.payee_fen)
-        audit.record(event="payouts.order.notification_amount_mismatch", now=now, subject=order,
-                     after={"notify_id": notification.notify_id, "amount_fen": notification.amount_fen})
-        return
-    if notification.status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED) and order.status in PayoutOrder.IN_FLIGHT:
-        # Record the final result on the order (one row, no ledger, no audit lock) and let the settlement job post
-        # the recorded results 1,000 at a time: per-notification postings on the shared platform accounts would
-        # serialise every callback. The notification itself is stored (and acknowledged) already.
-        current = QUERY_RANK_OF_ORDER.get(order.status)
-        if current and is_stale(current, notification.status):
-            return
-        order.channel_status = notification.status
-        order.channel_order_id = notification.channel_order_id or order.channel_order_id
-        if notification.status == QueryStatus.FAILED:
-            order.fail_code, order.fail_message = notification.fail_code[:64], notification.fail_message[:200]
-        order.save(update_fields=["channel_status", "channel_order_id", "fail_code", "fail_message", "updated_at"])
+@notification_batch_handler
+def on_payout_notifications(*, items, now) -> None:
+    """Verified, new payout-result notifications of one delivery (one, or a bank batch notice of hundreds): settle
+    the orders they name (by our idempotency key), once each, with one locking read for all of them.
+
+    A final result on an in-flight order is only *recorded* on the order (no ledger, no audit lock): the settlement
+    job posts recorded results 1,000 per transaction — per-notification postings on the shared platform accounts
+    would serialise every callback. The notifications themselves are stored (and acknowledged) already.
+    """
+    keys: dict[str, set[str]] = {}
+    for _record, notification in items:
+        keys.setdefault(notification.channel, set()).add(notification.idempotency_key)
+    orders: dict[tuple[str, str], PayoutOrder] = {}
+    for channel, channel_keys in keys.items():
+        for order in (PayoutOrder.objects.select_for_update()
+                      .filter(channel=channel, idempotency_key__in=sorted(channel_keys)).order_by("pk")):
+            orders[(channel, order.idempotency_key)] = order
+    recorded: dict[int, PayoutOrder] = {}
+    pending = False  # a result recorded on an in-flight order waits for the settlement job
+    for _record, notification in items:  # in the order the channel sent them
+        order = orders.get((notification.channel, notification.idempotency_key))
+        if order is None:
+            logger.warning("notification %s names no order (%s)", notification.notify_id, notification.idempotency_key)
+            continue
+        if notification.amount_fen != order.payee_fen:
+            # WeChat's rule: check the amount against our order, a notification that disagrees is not acted on.
+            logger.error("notification %s amount %s differs from order %s (%s): ignored", notification.notify_id,
+                         notification.amount_fen, order.order_no, order.payee_fen)
+            audit.record(event="payouts.order.notification_amount_mismatch", now=now, subject=order,
+                         after={"notify_id": notification.notify_id, "amount_fen": notification.amount_fen})
+            continue
+        known = order.channel_status if order.channel_status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED) else \
+            QUERY_RANK_OF_ORDER.get(order.status)
+        if known and is_stale(known, notification.status):
+            continue  # older than what is already known or recorded (arrived out of order)
+        if notification.status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED) and order.status in PayoutOrder.IN_FLIGHT:
+            pending = True
+            if order.channel_status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED):
+                # Recorded already (the first result stands). The settlement that it asked for may have skipped
+                # this order while we held its lock (SKIP LOCKED), so ask again.
+                continue
+            order.channel_status = notification.status
+            order.channel_order_id = notification.channel_order_id or order.channel_order_id
+            if notification.status == QueryStatus.FAILED:
+                order.fail_code, order.fail_message = notification.fail_code[:64], notification.fail_message[:200]
+            order.updated_at = now
+            recorded[order.pk] = order
+            continue
+        if order.pk in recorded:
+            continue
+        apply_channel_status(order, status=notification.status, now=now, by="notification",
+                             channel_order_id=notification.channel_order_id, fail_code=notification.fail_code,
+                             fail_message=notification.fail_message)
+    if recorded:
+        update_rows(PayoutOrder, list(recorded.values()),
+                    ["channel_status", "channel_order_id", "fail_code", "fail_message", "updated_at"])
+    if pending:
         request_settlement()
-        return
-    apply_channel_status(order, status=notification.status, now=now, by="notification",
-                         channel_order_id=notification.channel_order_id, fail_code=notification.fail_code,
-                         fail_message=notification.fail_message)
 
 
 SETTLE_PENDING_KEY = "payouts:settle-pending"
