@@ -206,8 +206,7 @@ class ChannelSandbox:
             self._statements_written_for = today
             self.write_daily_statements(today - dt.timedelta(days=1))
         with self.store.transaction():
-            for order in self.store.all("SELECT * FROM orders WHERE state = ? AND settle_at <= ? LIMIT 5000",
-                                        (PROCESSING, now)):
+            for order in self.store.orders_to_settle(now=now, limit=5000):
                 fields = {"state": SUCCESS, "finished_at": now}
                 if order["scenario"] in rules.FAILURES:
                     code, message = rules.FAIL_CODES[order["channel"]][order["scenario"]]
@@ -216,19 +215,19 @@ class ChannelSandbox:
                     fields["return_at"] = now + self.config.return_seconds
                 self.store.order_update(order["channel"], order["key"], **fields)
                 self._enqueue_result({**order, **fields})
-            for order in self.store.all("SELECT * FROM orders WHERE state = ? AND return_at IS NOT NULL "
-                                        "AND return_at <= ? LIMIT 1000", (SUCCESS, now)):
+            for order in self.store.orders_to_return(now=now, limit=1000):
                 self.order_return(order["channel"], order["key"])
         rows = self.store.due_notifications(now=now, limit=5000)
         batched: dict[str, list[dict]] = {}
         for row in rows:
-            if row["kind"] == "payout" and row["channel"] == "BANK" and json.loads(row["payload"]).get("batch"):
+            if row["kind"] == "payout" and row["channel"] == "BANK" and row["payload"].get("batch"):
                 batched.setdefault(row["url"], []).append(row)
             else:
                 self._pool.submit(self._logged, self._deliver, row)
         for group in batched.values():
             for start in range(0, len(group), 500):
                 self._pool.submit(self._logged, self._deliver_batch, group[start:start + 500])
+        self.store.flush()
 
     @staticmethod
     def _logged(function, *args) -> None:
@@ -255,7 +254,7 @@ class ChannelSandbox:
                               payload=stale, due_at=now + self.config.duplicate_gap_seconds)
 
     def _deliver(self, row: dict) -> None:
-        payload = json.loads(row["payload"])
+        payload = row["payload"]
         try:
             body, headers, expect = self._render_notification(row["channel"], row["kind"], row["notify_id"], payload)
             status, _, answer = self._http.request("POST", row["url"], body=body, headers=headers,
@@ -264,23 +263,20 @@ class ChannelSandbox:
             logger.info("notification %s to %s failed: %s", row["id"], row["url"], error)
             status, answer = 0, b""
         acknowledged = 200 <= status < 300 and (expect is None or answer.strip() == expect)
-        now = time.time()
+        self._delivered(row, status=status, acknowledged=acknowledged, now=time.time())
+
+    def _delivered(self, row: dict, *, status: int, acknowledged: bool, now: float) -> None:
         if acknowledged:
-            self.store.execute("UPDATE notifications SET delivered_at = ?, attempts = attempts + 1, last_status = ? "
-                               "WHERE id = ?", (now, status, row["id"]))
+            self.store.notification_delivered(row["id"], at=now, status=status)
             return
         attempts = row["attempts"] + 1
         schedule = self.config.retry_schedule
-        if attempts > len(schedule):
-            self.store.execute("UPDATE notifications SET gave_up = 1, attempts = ?, last_status = ? WHERE id = ?",
-                               (attempts, status, row["id"]))
-        else:
-            self.store.execute("UPDATE notifications SET due_at = ?, attempts = ?, last_status = ? WHERE id = ?",
-                               (now + schedule[attempts - 1], attempts, status, row["id"]))
+        self.store.notification_failed(row["id"], attempts=attempts, status=status,
+                                       retry_at=None if attempts > len(schedule) else now + schedule[attempts - 1])
 
     def _deliver_batch(self, rows: list[dict]) -> None:
         """The bank's batch notice (FINPAY_BATCH): the results of many 批量代发 lines in one signed message."""
-        items = [{"notifyId": row["notify_id"], "msgTyp": "FINPAY", **self._bank_fields(json.loads(row["payload"]))}
+        items = [{"notifyId": row["notify_id"], "msgTyp": "FINPAY", **self._bank_fields(row["payload"])}
                  for row in rows]
         body = json.dumps({"notifyId": hashlib.sha1("|".join(r["notify_id"] for r in rows).encode()).hexdigest(),
                            "msgTyp": "FINPAY_BATCH", "items": items}, ensure_ascii=False).encode()
@@ -293,19 +289,7 @@ class ChannelSandbox:
         now = time.time()
         with self.store.transaction():
             for row in rows:
-                if 200 <= status < 300:
-                    self.store.db.execute("UPDATE notifications SET delivered_at = ?, attempts = attempts + 1, "
-                                          "last_status = ? WHERE id = ?", (now, status, row["id"]))
-                else:
-                    attempts = row["attempts"] + 1
-                    schedule = self.config.retry_schedule
-                    if attempts > len(schedule):
-                        self.store.db.execute("UPDATE notifications SET gave_up = 1, attempts = ?, last_status = ? "
-                                              "WHERE id = ?", (attempts, status, row["id"]))
-                    else:
-                        self.store.db.execute("UPDATE notifications SET due_at = ?, attempts = ?, last_status = ? "
-                                              "WHERE id = ?", (now + schedule[attempts - 1], attempts, status,
-                                                               row["id"]))
+                self._delivered(row, status=status, acknowledged=200 <= status < 300, now=now)
 
     def _render_notification(self, channel: str, kind: str, notify_id: str, order: dict):
         """(body, headers, expected ack body or None) — signed now, so every retry carries a fresh timestamp."""
@@ -384,9 +368,7 @@ class ChannelSandbox:
         row = {"serial": serial, "day": local.date().isoformat(), "at": at, "amount_fen": amount_fen,
                "virtual_account": virtual_account, "payer_account": payer_account, "payer_name": payer_name,
                "payer_bank": payer_bank, "postscript": postscript}
-        self.store.execute("INSERT INTO topups (serial, day, at, amount_fen, virtual_account, payer_account, payer_name, "
-                           "payer_bank, postscript) VALUES (:serial, :day, :at, :amount_fen, :virtual_account, "
-                           ":payer_account, :payer_name, :payer_bank, :postscript)", row)
+        self.store.topup_add(row)
         if notify:
             notice = {"msgTyp": "NCCRTTRS", "seqNbr": serial, "trsAmt": format_yuan(amount_fen), "amtCdr": "C",
                       "dmaNbr": virtual_account, "rpyAcc": payer_account, "rpyNam": payer_name, "rpyBnk": payer_bank,
@@ -399,16 +381,14 @@ class ChannelSandbox:
 
     def topup_reverse(self, serial: str, *, notify: bool = True) -> dict | None:
         """冲正: the bank takes back an earlier credit — a debit line with RVSTAG ``*`` and a notice."""
-        original = self.store.one("SELECT * FROM topups WHERE serial = ? AND reverses = ''", (serial,))
+        original = self.store.topup(serial)
         if original is None:
             return None
         at = time.time()
         local = _local(at)
         row = {**original, "serial": f"R{local:%Y%m%d}{next(_serial):08d}{secrets.token_hex(2).upper()}",
                "day": local.date().isoformat(), "at": at, "reverses": serial}
-        self.store.execute("INSERT INTO topups (serial, day, at, amount_fen, virtual_account, payer_account, payer_name, "
-                           "payer_bank, postscript, reverses) VALUES (:serial, :day, :at, :amount_fen, :virtual_account, "
-                           ":payer_account, :payer_name, :payer_bank, :postscript, :reverses)", row)
+        self.store.topup_add(row)
         if notify:
             notice = {"msgTyp": "NCCRTTRS", "seqNbr": row["serial"], "trsAmt": format_yuan(row["amount_fen"]),
                       "amtCdr": "D", "rvsTag": "*", "orgSeq": serial, "dmaNbr": row["virtual_account"],
@@ -430,9 +410,7 @@ class ChannelSandbox:
     def _finished_on(self, channel: str, day: dt.date) -> list[dict]:
         start = dt.datetime.combine(day, dt.time.min, tzinfo=TZ).timestamp()
         end = start + 86400
-        return self.store.all("SELECT * FROM orders WHERE channel = ? AND ((finished_at >= ? AND finished_at < ?) "
-                              "OR (returned_at >= ? AND returned_at < ?)) ORDER BY finished_at, key",
-                              (channel, start, end, start, end))
+        return self.store.orders_finished_between(channel, start, end)
 
     def write_daily_statements(self, day: dt.date) -> None:
         self._write_copy("BANK", f"{day:%Y%m%d}-incoming.csv", self.statement_bank_incoming(day))
@@ -441,7 +419,7 @@ class ChannelSandbox:
         self.statement_wechat(day)
 
     def statement_bank_incoming(self, day: dt.date) -> bytes:
-        rows = self.store.all("SELECT * FROM topups WHERE day = ? ORDER BY at, serial", (day.isoformat(),))
+        rows = self.store.topups_on(day.isoformat())
         content = render_incoming_statement(
             rows=[{"serial": r["serial"], "time": _local(r["at"]).strftime("%H:%M:%S"),
                    "flag": "借" if r["reverses"] else "贷", "amount_fen": r["amount_fen"],
@@ -800,9 +778,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         self._json(200, self.sandbox.store.stats())
 
     def control_notifications(self, path, query, body):
-        rows = self.sandbox.store.all("SELECT id, channel, kind, notify_id, attempts, delivered_at, last_status, gave_up "
-                                      "FROM notifications ORDER BY id")
-        self._json(200, {"notifications": rows})
+        self._json(200, {"notifications": self.sandbox.store.notifications()})
 
     def control_health(self, path, query, body):
         self._json(200, {"ok": True})
