@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LINGGONG_ENV", "test")
 
+IN_FLIGHT = 16  # requests in flight per dispatch worker (the channel's connections are kept alive)
 TARGETS = {"quote_s": 15.0, "confirm_s": 10.0, "write_ratio": 3.0, "rss_mb": 300.0, "jobs_per_1000": 1.0,
            "round_trip_per_s": 1000.0}
 
@@ -168,12 +170,26 @@ def stage_dispatch(args) -> dict:
     from payouts.services import dispatch
 
     dispatch.adapter_for = lambda channel: get_adapter(channel, base_url=args.sandbox_url, timeout=10)
+    phases = {"start_s": 0.0, "channel_s": 0.0, "record_s": 0.0}
+
+    def timed(name, function):
+        def wrapper(*a, **k):
+            began = time.perf_counter()
+            try:
+                return function(*a, **k)
+            finally:
+                phases[name] += time.perf_counter() - began
+        return wrapper
+
+    dispatch._start_submit = timed("start_s", dispatch._start_submit)
+    dispatch._submit_all = timed("channel_s", dispatch._submit_all)
+    dispatch._record_submit_results = timed("record_s", dispatch._record_submit_results)
     ids = json.loads(Path(args.ids_file).read_text())
     start = time.perf_counter()
-    for i in range(0, len(ids), 1000):
-        # 16 in flight per worker: the sandbox's HTTP server has a small listen backlog and resets beyond it
-        dispatch.payout_orders_dispatch(order_ids=ids[i:i + 1000], workers=16)
-    return {"seconds": time.perf_counter() - start, "orders": len(ids), "rss_mb": rss_mb()}
+    for i in range(0, len(ids), 1000):  # one dispatch job per 1,000 orders, as confirmation enqueues them
+        dispatch.payout_orders_dispatch(order_ids=ids[i:i + 1000], workers=IN_FLIGHT)
+    return {"seconds": time.perf_counter() - start, "orders": len(ids), "rss_mb": rss_mb(),
+            **{k: round(v, 2) for k, v in phases.items()}}
 
 
 def run_stage(name: str, **kwargs) -> dict:
@@ -280,7 +296,9 @@ def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
             .values_list("id", "payee_fen"))
     ids = [pk for pk, fen in rows if fen % 100 not in (13, 14, 15, 18)][:count]
     web_port, box_port = free_port(), free_port()
-    env = dict(os.environ, DATABASE_URL=db_url, LINGGONG_CHANNEL_CALLBACK_BASE_URL=f"http://127.0.0.1:{web_port}",
+    # DJANGO_DEBUG=0: the web, workers and sandbox as in production (DEBUG keeps every SQL statement in memory)
+    env = dict(os.environ, DATABASE_URL=db_url, DJANGO_DEBUG="0",
+               LINGGONG_CHANNEL_CALLBACK_BASE_URL=f"http://127.0.0.1:{web_port}",
                LINGGONG_CHANNEL_SANDBOX_URL=f"http://127.0.0.1:{box_port}")
     tmp = Path(tempfile.mkdtemp(prefix="bench-sandbox-"))
     web = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-b",
@@ -310,6 +328,7 @@ def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
                                      "--sandbox-url", f"http://127.0.0.1:{box_port}"], cwd=ROOT, env=env,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
         outputs = [w.communicate(timeout=1800) for w in workers]
+        dispatched = time.perf_counter() - start
         for worker, (_out, err) in zip(workers, outputs, strict=True):
             if worker.returncode != 0:
                 sys.stderr.write(err[-4000:])
@@ -335,6 +354,18 @@ def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
                     queried.add(pk)
             time.sleep(0.05)
         seconds = time.perf_counter() - start
+        # The channel's notifications about these orders are part of the round trip too: wait until the platform
+        # has acknowledged every one (the sandbox retries the others on its schedule) and report when.
+        pending, drained = None, None
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            with urllib.request.urlopen(f"http://127.0.0.1:{box_port}/sandbox/stats", timeout=10) as answer:
+                stats = json.loads(answer.read())
+            pending = stats["notifications_pending"]
+            if not pending:
+                drained = time.perf_counter() - start
+                break
+            time.sleep(0.1)
         statuses = dict(PayoutOrder.objects.filter(pk__in=ids).values_list("status").annotate(n=Count("id"))
                         .order_by())
         worker_stats = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
@@ -351,6 +382,10 @@ def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
     settled = statuses.get("SUCCEEDED", 0) + statuses.get("FAILED", 0)
     return {"orders": len(ids), "settled": settled, "seconds": seconds, "per_s": settled / seconds if seconds else 0,
             "statuses": statuses, "worker_rss_mb": max(w["rss_mb"] for w in worker_stats),
+            "notifications": stats.get("notifications_delivered", 0), "notifications_pending": pending,
+            "notified_s": drained, "dispatched_s": dispatched,
+            "phases": {k: round(sum(w[k] for w in worker_stats) / len(worker_stats), 2)
+                       for k in ("start_s", "channel_s", "record_s")},
             "web_rss_mb": web_rss, "sandbox_rss_mb": box_rss}
 
 
@@ -451,7 +486,12 @@ def main() -> int:
         f"({figures['jobs_per_1000']:.2f} per 1,000 lines; target ≤ 1)\n")
     out(f"sandbox round trip:        {trip['per_s']:6.0f} orders/s  (target ≥ {TARGETS['round_trip_per_s']:.0f})  "
         f"{trip.get('settled', 0):,} of {trip['orders']:,} orders settled and posted in {trip['seconds']:.2f} s, "
-        f"2 worker processes × 16 in flight; results {trip['statuses']}\n")
+        f"2 worker processes × {IN_FLIGHT} in flight; results {trip['statuses']}\n")
+    if args.round_trip:
+        notified = (f"all {trip['notifications']:,} acknowledged {trip['notified_s']:.2f} s after the start"
+                    if trip["notified_s"] is not None else f"{trip['notifications_pending']:,} still pending")
+        out(f"  dispatch workers done after {trip['dispatched_s']:.2f} s; per worker {trip['phases']} (s); "
+            f"channel notifications: {notified}\n")
     out(f"peak RSS:                  {figures['rss_mb']:.0f} MB max  (target ≤ {TARGETS['rss_mb']:.0f} MB)  "
         f"quote {quote['rss_mb']:.0f}, confirm {confirm['rss_mb']:.0f}, dispatch worker {trip['worker_rss_mb']:.0f}, "
         f"web {trip['web_rss_mb']:.0f}, sandbox {trip['sandbox_rss_mb']:.0f}\n")
