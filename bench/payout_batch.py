@@ -9,11 +9,14 @@ each stage in its own process, like the Celery worker that would run it:
 
 1. upload → fully quoted: store the CSV, read it, check every line against the database, fees, taxes, risk
    limits, write the priced orders (target ≤ 15 s);
-2. confirmation → all postings written: tax withheld for every line, the orders confirmed, the one freeze entry
-   posted, the dispatch jobs enqueued (target ≤ 10 s; ≤ 1 job per 1,000 lines);
-3. the batch's database writes (INSERT/UPDATE/DELETE time of stages 1–2, measured by a statement wrapper) against
-   a binary COPY of the same rows into same-shaped tables with the same indexes, measured in the same run
-   (target ≤ 3×);
+2. confirmation → all postings written: the orders confirmed, the one freeze entry posted, the dispatch jobs
+   enqueued (target ≤ 10 s; ≤ 1 job per 1,000 lines);
+2b. the tax withheld at disbursement (each dispatch job withholds its 1,000 orders before sending them): timed
+   here for every order outside the round-trip sample, in one process (no target of its own; its writes count
+   in 3);
+3. the batch's database writes (INSERT/UPDATE/DELETE time of stages 1, 2 and 2b, measured by a statement wrapper)
+   against a binary COPY of the same rows (orders and withholdings) into same-shaped tables with the same indexes,
+   measured in the same run (target ≤ 3×);
 4. sandbox round trip: ``--round-trip`` orders dispatched by two worker processes (as Celery with concurrency 2)
    to the channel sandbox process (Alipay: answered synchronously), results recorded and posted, the sandbox's
    notifications answered by the platform (gunicorn) — orders settled per second (target ≥ 1,000/s);
@@ -77,9 +80,18 @@ class WriteTimer:
         self.seconds = 0.0
         self.statements = 0
         self.by_table: dict[str, float] = {}
+        self.reads: dict[str, float] = {}
 
     def __call__(self, execute, sql, params, many, context):
         head = sql.lstrip()[:6].upper()
+        if os.environ.get("BENCH_SQL") and head not in ("INSERT", "UPDATE", "DELETE"):
+            # BENCH_SQL=1: every other statement's time too, printed per stage to stderr (the slowest ten)
+            start = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                key = " ".join(sql.split())[:160]
+                self.reads[key] = self.reads.get(key, 0.0) + time.perf_counter() - start
         if head in ("INSERT", "UPDATE", "DELETE"):
             start = time.perf_counter()
             try:
@@ -97,6 +109,9 @@ class WriteTimer:
     def total(self) -> tuple[float, int, dict]:
         from payouts.services import sql as sql_module
 
+        for key, spent in sorted(self.reads.items(), key=lambda kv: -kv[1])[:10]:
+            sys.stderr.write(f"read {spent:6.2f} s  {key}\n")
+
         copy_s, copies = sql_module.COPY_STATS["seconds"], sql_module.COPY_STATS["statements"]
         detail = dict(sorted(self.by_table.items(), key=lambda kv: -kv[1])[:6])
         detail["COPY"] = copy_s
@@ -106,8 +121,45 @@ class WriteTimer:
 # --- stages (each runs in its own process) ------------------------------------------------------------------
 
 
+PHASES = ["payouts.services.batches:parse_batch_file", "payouts.services.batches:_check_chunk",
+          "payouts.services.batches:copy_insert", "payouts.services.batches:payable_work_reserve_many",
+          "payouts.services.batches:check_payments", "payouts.services.pricing:price_lines",
+          "payouts.services.pricing:tax_quote_many", "payouts.services.pricing:fee_for_payment",
+          "tax.bulk:_compute_all", "tax.bulk:prior_states", "payouts.services.batches:_withhold_orders", "payouts.services.batches:_fail_confirmed",
+          "payouts.services.batches:tax_withhold_many", "tax.bulk:_accounts_for_update", "tax.bulk:_refresh_accounts",
+          "payouts.services.sql:copy_insert", "payouts.services.batches:update_rows", "payouts.services.batches:_totals",
+          "payouts.services.batches:entries_post"]
+
+
+def time_phases() -> dict:
+    """BENCH_PHASES=1: wall time spent in each of ``PHASES`` (nested phases count in their callers too)."""
+    import importlib
+
+    spent: dict[str, float] = {}
+    for dotted in PHASES:
+        module_name, name = dotted.split(":")
+        module = importlib.import_module(module_name)
+        inner = getattr(module, name)
+
+        def timed(*a, _inner=inner, _key=dotted, **k):
+            start = time.perf_counter()
+            try:
+                return _inner(*a, **k)
+            finally:
+                spent[_key] = spent.get(_key, 0.0) + time.perf_counter() - start
+
+        setattr(module, name, timed)
+    return spent
+
+
+def report_phases(spent: dict) -> None:
+    for key, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        sys.stderr.write(f"read phase {seconds:6.2f} s  {key}\n")
+
+
 def stage_quote(args) -> dict:
     django_setup()
+    phases = time_phases() if os.environ.get("BENCH_PHASES") else {}
     from django.db import connection
     from django.utils import timezone
 
@@ -128,6 +180,7 @@ def stage_quote(args) -> dict:
         uploaded = time.perf_counter() - start
         batch = payout_batch_check(batch_id=batch.pk, now=timezone.now())
         seconds = time.perf_counter() - start
+    report_phases(phases)
     write_s, statements, detail = timer.total()
     return {"batch_id": batch.pk, "status": batch.status, "orders": batch.order_count, "errors": batch.error_count,
             "upload_s": uploaded, "seconds": seconds, "write_s": write_s, "write_statements": statements,
@@ -136,6 +189,7 @@ def stage_quote(args) -> dict:
 
 def stage_confirm(args) -> dict:
     django_setup()
+    phases = time_phases() if os.environ.get("BENCH_PHASES") else {}
     from django.db import connection
     from django.utils import timezone
 
@@ -158,10 +212,36 @@ def stage_confirm(args) -> dict:
         start = time.perf_counter()
         batch = payout_batch_confirm_verified(merchant=merchant, batch_id=batch_id, actor=actor, now=timezone.now())
         seconds = time.perf_counter() - start
+    report_phases(phases)
     write_s, statements, detail = timer.total()
     return {"status": batch.status, "orders": batch.order_count, "seconds": seconds, "write_s": write_s,
             "write_statements": statements, "write_detail": detail, "jobs": len(jobs), "rss_mb": rss_mb(),
             "freeze_fen": batch.freeze_fen}
+
+
+def stage_withhold(args) -> dict:
+    """The tax withheld at disbursement (代扣), as each dispatch job does for its 1,000 orders before sending them;
+    here for every confirmed order outside the round-trip sample (whose dispatch jobs withhold their own)."""
+    django_setup()
+    phases = time_phases() if os.environ.get("BENCH_PHASES") else {}
+    from django.db import connection
+    from django.utils import timezone
+
+    from payouts.services.batches import batch_orders_withhold
+
+    ids = json.loads(Path(args.ids_file).read_text())
+    timer = WriteTimer()
+    counts = {"withheld": 0, "failed": 0}
+    with connection.execute_wrapper(timer):
+        start = time.perf_counter()
+        for i in range(0, len(ids), 1000):
+            for key, value in batch_orders_withhold(order_ids=ids[i:i + 1000], now=timezone.now()).items():
+                counts[key] += value
+        seconds = time.perf_counter() - start
+    report_phases(phases)
+    write_s, statements, detail = timer.total()
+    return {"seconds": seconds, "orders": len(ids), **counts, "write_s": write_s, "write_statements": statements,
+            "write_detail": detail, "rss_mb": rss_mb()}
 
 
 def stage_dispatch(args) -> dict:
@@ -200,6 +280,9 @@ def run_stage(name: str, **kwargs) -> dict:
     if result.returncode != 0:
         sys.stderr.write(result.stderr[-6000:])
         raise SystemExit(f"stage {name} failed")
+    if os.environ.get("BENCH_SQL") or os.environ.get("BENCH_PHASES"):
+        sys.stderr.write(f"-- stage {name}\n" + "\n".join(line for line in result.stderr.splitlines()
+                                                         if line.startswith("read ")) + "\n")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -247,6 +330,11 @@ def setup_data(lines: int) -> dict:
             cells[4] = "99999.00"
             content[i] = ",".join(cells)
     fund(merchant, 10**13, now=now)
+    # A live database has planner statistics (autovacuum keeps them); freshly bulk-loaded tables do not yet.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     path = Path(tempfile.gettempdir()) / f"bench-payout-{lines}.csv"
     path.write_text("\n".join(content) + "\n", encoding="utf-8")
     return {"merchant_id": merchant.pk, "actor_id": actor.pk, "file": str(path), "setup_payees_s": made,
@@ -285,16 +373,23 @@ def copy_floor(batch_id: int) -> dict:
     return {"copy_s": seconds, "copy_rows": rows}
 
 
+def round_trip_sample(batch_id: int, count: int) -> list[int]:
+    """The orders the round trip sends. The sandbox makes cents 13/14/15/18 slow or late on purpose; the round trip
+    measures the normal path."""
+    from payouts.models import PayoutOrder
+
+    rows = (PayoutOrder.objects.filter(batch_id=batch_id, status=PayoutOrder.Status.CONFIRMED).order_by("id")
+            .values_list("id", "payee_fen"))
+    return [pk for pk, fen in rows if fen % 100 not in (13, 14, 15, 18)][:count]
+
+
 def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
     """Dispatch ``count`` orders through the sandbox process and wait for every one to be settled and posted."""
     from django.db.models import Count
 
     from payouts.models import PayoutOrder
 
-    # the sandbox makes cents 13/14/15/18 slow or late on purpose; the round trip measures the normal path
-    rows = (PayoutOrder.objects.filter(batch_id=batch_id, status=PayoutOrder.Status.CONFIRMED).order_by("id")
-            .values_list("id", "payee_fen"))
-    ids = [pk for pk, fen in rows if fen % 100 not in (13, 14, 15, 18)][:count]
+    ids = round_trip_sample(batch_id, count)
     web_port, box_port = free_port(), free_port()
     # DJANGO_DEBUG=0: the web, workers and sandbox as in production (DEBUG keeps every SQL statement in memory)
     env = dict(os.environ, DATABASE_URL=db_url, DJANGO_DEBUG="0",
@@ -420,7 +515,8 @@ def main() -> int:
         parser.add_argument(f"--{name}")
     args = parser.parse_args()
     if args.stage:
-        stage = {"quote": stage_quote, "confirm": stage_confirm, "dispatch": stage_dispatch}[args.stage]
+        stage = {"quote": stage_quote, "confirm": stage_confirm, "withhold": stage_withhold,
+                 "dispatch": stage_dispatch}[args.stage]
         if os.environ.get("BENCH_PROFILE"):  # BENCH_PROFILE=1: a cProfile dump per stage under /tmp
             import cProfile
 
@@ -445,6 +541,14 @@ def main() -> int:
     quote = run_stage("quote", merchant_id=setup["merchant_id"], actor_id=setup["actor_id"], file=setup["file"])
     confirm = run_stage("confirm", merchant_id=setup["merchant_id"], actor_id=setup["actor_id"],
                         batch_id=quote["batch_id"])
+    from payouts.models import PayoutOrder
+
+    sample = set(round_trip_sample(quote["batch_id"], args.round_trip))
+    rest = [pk for pk in PayoutOrder.objects.filter(batch_id=quote["batch_id"], status=PayoutOrder.Status.CONFIRMED)
+            .order_by("id").values_list("id", flat=True) if pk not in sample]
+    ids_file = Path(tempfile.gettempdir()) / f"bench-withhold-{os.getpid()}.json"
+    ids_file.write_text(json.dumps(rest))
+    withhold = run_stage("withhold", ids_file=ids_file)
     floor = copy_floor(quote["batch_id"])
     trip = round_trip(batch_id=quote["batch_id"], count=args.round_trip, db_url=db_url) if args.round_trip else {
         "orders": 0, "seconds": 0, "per_s": 0, "statuses": {}, "worker_rss_mb": 0, "web_rss_mb": 0,
@@ -454,11 +558,11 @@ def main() -> int:
 
     report = ledger_check()
     n = args.lines
-    write_s = quote["write_s"] + confirm["write_s"]
+    write_s = quote["write_s"] + confirm["write_s"] + withhold["write_s"]
     figures = {
         "quote_s": quote["seconds"], "confirm_s": confirm["seconds"],
         "write_ratio": write_s / floor["copy_s"] if floor["copy_s"] else float("inf"),
-        "rss_mb": max(quote["rss_mb"], confirm["rss_mb"], trip["worker_rss_mb"], trip["web_rss_mb"],
+        "rss_mb": max(quote["rss_mb"], confirm["rss_mb"], withhold["rss_mb"], trip["worker_rss_mb"], trip["web_rss_mb"],
                       trip["sandbox_rss_mb"]),
         "jobs_per_1000": confirm["jobs"] / math.ceil(confirm["orders"] / 1000) if confirm["orders"] else 0,
         "round_trip_per_s": trip["per_s"],
@@ -475,13 +579,18 @@ def main() -> int:
         f"{n / quote['seconds']:,.0f} lines/s; {quote['orders']:,} orders, {quote['errors']:,} bad lines reported; "
         f"peak RSS {quote['rss_mb']:.0f} MB\n")
     out(f"confirmation → postings:   {confirm['seconds']:6.2f} s  (target ≤ {TARGETS['confirm_s']:.0f} s)  "
-        f"{confirm['orders'] / confirm['seconds']:,.0f} lines/s; tax withheld per line, one freeze entry "
-        f"{confirm['freeze_fen'] / 100:,.2f} yuan; peak RSS {confirm['rss_mb']:.0f} MB\n")
+        f"{confirm['orders'] / confirm['seconds']:,.0f} lines/s; orders confirmed, one freeze entry "
+        f"{confirm['freeze_fen'] / 100:,.2f} yuan, dispatch jobs enqueued; peak RSS {confirm['rss_mb']:.0f} MB\n")
+    out(f"tax withheld at disbursement: {withhold['seconds']:6.2f} s  {withhold['orders']:,} orders in 1,000-order "
+        f"dispatch chunks, one process ({withhold['orders'] / max(withhold['seconds'], 1e-9):,.0f} lines/s; "
+        f"{withhold['withheld']:,} withheld, {withhold['failed']:,} failed); peak RSS {withhold['rss_mb']:.0f} MB\n")
     out(f"DB writes vs COPY:         {figures['write_ratio']:6.2f} ×  (target ≤ {TARGETS['write_ratio']:.0f} ×)  "
-        f"writes {write_s:.2f} s in {quote['write_statements'] + confirm['write_statements']:,} statements; "
+        f"writes {write_s:.2f} s in {quote['write_statements'] + confirm['write_statements'] + withhold['write_statements']:,} "
+        f"statements (quote, confirmation, withholding); "
         f"COPY of the same {floor['copy_rows']:,} rows {floor['copy_s']:.2f} s\n")
     out(f"  write time by statement (quote): {quote['write_detail']}\n")
     out(f"  write time by statement (confirm): {confirm['write_detail']}\n")
+    out(f"  write time by statement (withhold): {withhold['write_detail']}\n")
     out(f"dispatch jobs:             {confirm['jobs']} for {confirm['orders']:,} orders "
         f"({figures['jobs_per_1000']:.2f} per 1,000 lines; target ≤ 1)\n")
     out(f"sandbox round trip:        {trip['per_s']:6.0f} orders/s  (target ≥ {TARGETS['round_trip_per_s']:.0f})  "

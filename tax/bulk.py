@@ -176,9 +176,10 @@ def _accounts_for_update(*, member_ids, entity_code: str, year: int) -> dict[int
 
 @transaction.atomic
 def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liability_date: dt.date, now,
-                      actor=None) -> list[Withholding]:
+                      actor=None) -> list:
     """``tax_withhold`` for many payments in one transaction. Items whose payment_ref is already withheld (with the
-    same figures) return the existing row; a ref withheld with other figures raises PaymentRefConflict.
+    same figures) return the existing row; a ref withheld with other figures raises PaymentRefConflict. New rows are
+    returned as plain objects with the row's column attributes (``payouts.services.sql.new_rows``), not instances.
 
     Raises TaxAmountInvalid, MemberNotVerified, NoRuleSet, PeriodLocked, PaymentRefConflict.
     """
@@ -217,24 +218,26 @@ def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liabil
             raise PeriodLocked(f"{period.label}的税款已申报，所属期已锁定；请以当前月份作为纳税义务发生日重新计算",
                                extra={"period": period.label})
         rows = []
-        options_dicts: dict[int, dict] = {}
+        options_dicts: dict[engine.Options, dict] = {}  # Options is frozen: one dict per distinct value
         for item, (rule_set, options, computation) in zip(
                 todo, _compute_all(todo, bearer=bearer, liability_date=liability_date, settings_row=settings_row),
                 strict=True):
-            rows.append(Withholding(
-                merchant=merchant, member_id=item.member.pk, account_id=accounts[item.member.pk], period=period,
+            rows.append(dict(
+                merchant_id=merchant.pk, member_id=item.member.pk, account_id=accounts[item.member.pk],
+                period_id=period.pk,
                 payment_ref=item.payment_ref, kind=Withholding.Kind.PAYMENT, entity_code=entity,
-                liability_date=liability_date, rule_set=rule_set, route=computation.route, bearer=bearer,
+                liability_date=liability_date, rule_set_id=rule_set.pk, route=computation.route, bearer=bearer,
                 gross_fen=computation.gross_fen, iit_income_fen=computation.iit_income_fen,
                 iit_fen=computation.amount(engine.IIT), vat_fen=computation.amount(engine.VAT),
                 urban_fen=computation.amount(engine.URBAN), education_fen=computation.amount(engine.EDUCATION),
                 local_education_fen=computation.amount(engine.LOCAL_EDUCATION), net_fen=computation.net_fen,
                 lines=[line_dict(line) for line in computation.lines],
-                options=(options_dicts.get(id(options)) or options_dicts.setdefault(id(options), options.as_dict()))
+                options=(options_dicts.get(options) or options_dicts.setdefault(options, options.as_dict()))
                 | {"requested": {"gross_fen": item.gross_fen, "net_fen": item.net_fen}},
                 computed_at=now))
-        from payouts.services.sql import copy_insert
+        from payouts.services.sql import copy_insert, new_rows
 
+        rows = new_rows(Withholding, rows)  # plain objects: a model instance each would cost more than the tax
         try:
             with transaction.atomic():
                 copy_insert(Withholding, rows)

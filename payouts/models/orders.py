@@ -175,6 +175,8 @@ class PayoutOrder(FSMModelMixin, TenantOwnedModel):
     tax_lines = models.JSONField(_("税费明细"), default=list, blank=True)
 
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    # when the tax was withheld (代扣): at confirmation for a single order, at disbursement for a batch's orders
+    withheld_at = models.DateTimeField(_("代扣时间"), null=True, blank=True)
     submit_attempts = models.PositiveSmallIntegerField(_("提交次数"), default=0)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     channel_order_id = models.CharField(_("通道订单号"), max_length=64, blank=True)

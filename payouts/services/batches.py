@@ -34,13 +34,14 @@ from payouts.exceptions_orders import BatchHasErrors, BatchNotFound, BatchStateI
 from payouts.models import PayoutBatch, PayoutOrder
 from payouts.services import pricing
 from payouts.services.orders import FREEZE_KIND, check_channel, new_key, verify_payment_sms
-from payouts.services.sql import copy_insert, update_rows
+from payouts.services.sql import copy_insert, new_rows, update_rows
 from risk.payments import PaymentToCheck, check_payments
 from tasks.bulk import payable_work_release_many, payable_work_reserve_many
 from tasks.models import PayableWork
 from tax.bulk import PaymentItem, tax_withhold_many
 
 CHUNK = 5000
+FREEZE_ADJUST_KIND = "payout.freeze_adjust"
 DISPATCH_CHUNK = 1000  # one background job per 1,000 lines at most
 CHANNEL_LABEL = {"BANK": "银行卡", "ALIPAY": "支付宝", "WECHAT": "微信"}
 
@@ -261,8 +262,8 @@ def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry,
             carry.used_payables.discard(payable_id)
             continue
         order_no = f"{batch.batch_no}{line.line:06d}"
-        orders.append(PayoutOrder(
-            merchant=merchant, batch=batch, line_no=line.line, source=PayoutOrder.Source.BATCH,
+        orders.append(dict(
+            merchant_id=merchant.pk, batch_id=batch.pk, line_no=line.line, source=PayoutOrder.Source.BATCH,
             merchant_order_no=line.merchant_order_no or order_no, order_no=order_no, idempotency_key=new_key(),
             member_id=member.pk, payout_account_id=account[0], payable_id=payable_id, channel=batch.channel,
             payee_name_masked=mask_name(line.name), account_masked=account[3],
@@ -270,7 +271,7 @@ def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry,
         payable_ids.append(payable_id)
     if orders:
         with transaction.atomic():
-            copy_insert(PayoutOrder, orders)
+            copy_insert(PayoutOrder, new_rows(PayoutOrder, orders))
             payable_work_reserve_many(merchant=merchant, payable_ids=payable_ids, ref=batch.batch_no, now=now)
     for line in lines:  # a worker with no line left in the file needs no tax state any more
         carry.remaining[line.id_number] -= 1
@@ -375,14 +376,12 @@ def payout_batch_confirm_verified(*, merchant, batch_id: int, actor, now) -> Pay
     available = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_AVAILABLE)
     frozen = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_FROZEN)
     accounts_for_update([available.pk, frozen.pk])  # before anything audits (see payouts.services.orders)
-    liability_date = timezone.localdate(now)
     ids = list(PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).order_by("line_no", "id")
                .values_list("id", flat=True))
     if not ids:
         raise BatchStateInvalid("该批次没有待确认的付款")
-    for start in range(0, len(ids), 10000):
-        _withhold_chunk(merchant=merchant, order_ids=ids[start:start + 10000], liability_date=liability_date, now=now,
-                        actor=actor)
+    # The quoted figures are frozen now; the tax itself is withheld when each order is disbursed (the liability
+    # arises on payment), by the dispatch job of its chunk: ``batch_orders_withhold``.
     PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).update(
         status=PayoutOrder.Status.CONFIRMED, confirmed_at=now, updated_at=now)
     _totals(batch)
@@ -400,30 +399,180 @@ def payout_batch_confirm_verified(*, merchant, batch_id: int, actor, now) -> Pay
     return batch
 
 
-def _withhold_chunk(*, merchant, order_ids: list[int], liability_date, now, actor) -> None:
+# --- 代扣 at disbursement ------------------------------------------------------------------------------------------
+
+WITHHOLD_FIELDS = ("id", "merchant_id", "batch_id", "order_no", "member_id", "amount_fen", "tax_bearer", "gross_fen",
+                   "net_fen", "fee_fen", "fee_bearer", "fee_timing", "payee_fen", "freeze_fen", "iit_fen", "vat_fen",
+                   "surcharge_fen", "tax_fen", "tax_lines", "status", "withheld_at")
+NOTHING_TO_PAY = ("NOTHING_TO_PAY", "按发放时的税费计算，实发金额不大于 0，未发放；款项已解冻")
+TAX_UNFUNDED = ("TAX_UNFUNDED", "发放时税费增加，可用余额不足以补足，未发放；款项已解冻")
+
+
+def withholding_exists():
+    """``Exists`` for an order: its tax has been withheld (the dispatch sends only such orders)."""
+    from django.db.models import Exists, OuterRef
+
+    from tax.models import Withholding
+
+    return Exists(Withholding.objects.filter(merchant_id=OuterRef("merchant_id"), payment_ref=OuterRef("order_no"),
+                                             kind=Withholding.Kind.PAYMENT))
+
+
+def batch_orders_withhold(*, order_ids, now) -> dict[str, int]:
+    """Withhold the tax (代扣) of a batch's confirmed orders before they are sent; each dispatch job calls it for its
+    chunk, and only withheld orders are sent.
+
+    The liability arises on payment, so the figures are the tax engine's on the worker's state now. Where they
+    differ from the quote (the worker was paid elsewhere in between), the order takes the withheld figures and the
+    difference is frozen or released (one ``payout.freeze_adjust`` entry per such order). An order that cannot be
+    paid any more fails with its reason and its frozen funds go back: the worker's real-name status lapsed, the
+    extra tax is not covered by the balance, or nothing would be left to pay. All of an order's withholding,
+    adjustment and new figures commit together, so a run that dies leaves each order withheld or not; orders
+    already withheld are skipped. The order's ``withheld_at`` is stamped when it is sent (``dispatch``), in the
+    write that sends it, so the common case (figures as quoted) writes no order row here. Returns counts.
+    """
+    pending = list(PayoutOrder.objects.filter(pk__any=list(order_ids), status=PayoutOrder.Status.CONFIRMED,
+                                              withheld_at=None).exclude(batch=None)
+                   .exclude(withholding_exists()).order_by("pk").values_list("pk", "member_id"))
+    if not pending:
+        return {"withheld": 0, "failed": 0}
+    verified = set(Member.objects.filter(pk__any=sorted({m for _pk, m in pending}))
+                   .filter(verification_status=Member.Verification.VERIFIED).values_list("pk", flat=True))
+    lapsed = [pk for pk, member_id in pending if member_id not in verified]
+    if lapsed:
+        _fail_confirmed(lapsed, now=now, code="MEMBER_NOT_VERIFIED",
+                        message="该灵工人员实名认证状态已失效，不能发放；款项已解冻")
+    withheld, unpaid, changed_batches = _withhold_orders([pk for pk, member_id in pending if member_id in verified],
+                                                         now=now)
+    for (code, message), ids in unpaid.items():
+        _fail_confirmed(ids, now=now, code=code, message=message)
+    for batch_id in changed_batches:  # the batch shows what was really withheld and frozen
+        with transaction.atomic():
+            batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+            _totals(batch)
+            batch.save(update_fields=["order_count", "amount_fen", "gross_fen", "tax_fen", "fee_fen", "payee_fen",
+                                      "freeze_fen", "updated_at"])
+    return {"withheld": withheld, "failed": len(lapsed) + sum(len(ids) for ids in unpaid.values())}
+
+
+def _fail_confirmed(order_ids: list[int], *, now, code: str, message: str) -> None:
+    """Fail confirmed orders that were never sent (own transaction): funds released, any withholding reversed."""
+    from payouts.services.settlement import settle_failure
+
+    with transaction.atomic():
+        orders = list(PayoutOrder.objects.select_for_update().filter(
+            pk__any=order_ids, status=PayoutOrder.Status.CONFIRMED, withheld_at=None).order_by("pk"))
+        settle_failure(orders, now=now, by="platform", code=code, message=message)
+
+
+class _Unpayable(Exception):
+    def __init__(self, unpaid: dict):
+        super().__init__("unpayable orders")
+        self.unpaid = unpaid
+
+
+@transaction.atomic
+def _withhold_orders(order_ids: list[int], *, now) -> tuple[int, dict[tuple[str, str], list[int]], list[int]]:
+    from merchants.models import Merchant
+
+    if not order_ids:
+        return 0, {}, []
+    # lock order: orders → ledger accounts → tax accounts → the audit log (payouts.services.orders)
+    orders = list(PayoutOrder.objects.select_for_update(skip_locked=True).filter(
+        pk__any=order_ids, status=PayoutOrder.Status.CONFIRMED, withheld_at=None).exclude(withholding_exists())
+        .order_by("pk").only(*WITHHOLD_FIELDS))
+    if not orders:
+        return 0, {}, []
+    merchants = {m.pk: m for m in Merchant.objects.filter(pk__any=sorted({o.merchant_id for o in orders}))}
+    ledger = {merchant_id: (merchant_account(merchant=merchant_id, kind=AccountKind.MERCHANT_AVAILABLE),
+                            merchant_account(merchant=merchant_id, kind=AccountKind.MERCHANT_FROZEN))
+              for merchant_id in sorted(merchants)}
+    accounts_for_update([a.pk for pair in ledger.values() for a in pair])
+    members = {m.pk: m for m in Member.objects.filter(pk__any=sorted({o.member_id for o in orders})).only(
+        "id", "verification_status", "is_individual_business")}
+    unpaid: dict[tuple[str, str], list[int]] = defaultdict(list)
+    # An order that turns out unpayable is left out and the rest withheld again (rare: the tax rose since the
+    # quote), so no withholding is ever written for an order that is not sent.
+    for _attempt in range(5):
+        quoted = {o.pk: (o.gross_fen, o.iit_fen, o.vat_fen, o.surcharge_fen, o.tax_fen, o.net_fen, o.payee_fen,
+                         o.freeze_fen, o.tax_lines) for o in orders}
+        try:
+            with transaction.atomic():
+                changed = _withhold_and_adjust(orders, merchants=merchants, members=members, ledger=ledger, now=now)
+            break
+        except _Unpayable as stop:
+            for order in orders:  # back to the quoted figures the database still holds
+                (order.gross_fen, order.iit_fen, order.vat_fen, order.surcharge_fen, order.tax_fen, order.net_fen,
+                 order.payee_fen, order.freeze_fen, order.tax_lines) = quoted[order.pk]
+            for reason, ids in stop.unpaid.items():
+                unpaid[reason].extend(ids)
+            out = {pk for ids in stop.unpaid.values() for pk in ids}
+            orders = [o for o in orders if o.pk not in out]
+    else:
+        raise RuntimeError("withholding did not settle after 5 attempts")
+    if changed:
+        update_rows(PayoutOrder, changed, ["gross_fen", "iit_fen", "vat_fen", "surcharge_fen", "tax_fen", "net_fen",
+                                           "payee_fen", "freeze_fen", "tax_lines", "updated_at"])
+    return len(orders), dict(unpaid), sorted({order.batch_id for order in changed})
+
+
+def _withhold_and_adjust(orders, *, merchants, members, ledger, now) -> list[PayoutOrder]:
+    """Withhold every order's tax; freeze or release what differs from the quote. Raises _Unpayable (the caller's
+    savepoint rolls it all back) when an order can no longer be paid. Returns the orders whose figures changed."""
+    from ledger.exceptions import InsufficientBalance
+    from payouts.exceptions_orders import OrderInvalid
     from payouts.services.orders import apply_withholding
 
-    orders = list(PayoutOrder.objects.filter(pk__any=order_ids).order_by("line_no", "id").only(
-        "id", "order_no", "member_id", "amount_fen", "tax_bearer", "gross_fen", "net_fen", "fee_fen", "fee_bearer",
-        "fee_timing", "payee_fen", "freeze_fen", "iit_fen", "vat_fen", "surcharge_fen", "tax_fen", "tax_lines"))
-    member_ids = {o.member_id for o in orders}
-    members = {m.pk: m for m in Member.objects.filter(pk__any=member_ids).only(
-        "id", "verification_status", "is_individual_business")}
-    by_bearer: dict[str, list[PayoutOrder]] = defaultdict(list)
+    if not orders:
+        return []
+    liability_date = timezone.localdate(now)
+    groups: dict[tuple[int, str], list[PayoutOrder]] = defaultdict(list)
     for order in orders:
-        by_bearer[order.tax_bearer].append(order)
-    changed = []
-    for bearer, group in by_bearer.items():
-        rows = tax_withhold_many(merchant=merchant, items=[
+        groups[(order.merchant_id, order.tax_bearer)].append(order)
+    rows = {}
+    for (merchant_id, bearer), group in groups.items():
+        withheld = tax_withhold_many(merchant=merchants[merchant_id], items=[
             PaymentItem(member=members[o.member_id], payment_ref=o.order_no,
                         gross_fen=o.amount_fen if bearer == "WORKER" else None,
                         net_fen=o.amount_fen if bearer == "MERCHANT" else None) for o in group],
-            bearer=bearer, liability_date=liability_date, now=now, actor=actor)
-        for order, row in zip(group, rows, strict=True):
-            before = (order.gross_fen, order.net_fen)
-            apply_withholding(order, row)
-            if (order.gross_fen, order.net_fen) != before:
-                changed.append(order)
-    if changed:
-        update_rows(PayoutOrder, changed, ["gross_fen", "iit_fen", "vat_fen", "surcharge_fen", "tax_fen", "net_fen",
-                                           "payee_fen", "freeze_fen", "tax_lines"])
+            bearer=bearer, liability_date=liability_date, now=now)
+        rows.update({(merchant_id, row.payment_ref): row for row in withheld})
+    unpaid: dict[tuple[str, str], list[int]] = defaultdict(list)
+    changed, extra, release = [], [], []
+    for order in orders:
+        before = (order.gross_fen, order.net_fen, order.freeze_fen)
+        try:
+            apply_withholding(order, rows[(order.merchant_id, order.order_no)])
+        except OrderInvalid:
+            unpaid[NOTHING_TO_PAY].append(order.pk)
+            continue
+        if (order.gross_fen, order.net_fen, order.freeze_fen) != before:
+            order.updated_at = now
+            changed.append(order)
+            delta = order.freeze_fen - before[2]
+            if delta:
+                (extra if delta > 0 else release).append((order, delta))
+    if unpaid:
+        raise _Unpayable(unpaid)
+
+    def adjust(order, delta) -> EntrySpec:
+        available, frozen = ledger[order.merchant_id]
+        memo = f"发放时税费增加，补充冻结 {order.order_no}" if delta > 0 else f"发放时税费减少，解冻差额 {order.order_no}"
+        return EntrySpec(kind=FREEZE_ADJUST_KIND, ref=order, merchant=order.merchant_id, memo=memo,
+                         lines=[(available, delta), (frozen, -delta)])
+
+    if release:
+        entries_post(entries=[adjust(order, delta) for order, delta in release], now=now)
+    if extra:
+        try:
+            with transaction.atomic():
+                entries_post(entries=[adjust(order, delta) for order, delta in extra], now=now)
+        except InsufficientBalance:
+            for order, delta in extra:  # which of them the balance cannot cover
+                try:
+                    with transaction.atomic():
+                        entries_post(entries=[adjust(order, delta)], now=now)
+                except InsufficientBalance:
+                    unpaid[TAX_UNFUNDED].append(order.pk)
+            raise _Unpayable(unpaid) from None
+    return changed

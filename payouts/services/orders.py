@@ -2,8 +2,9 @@
 
 Lock order (STYLE.md): merchant → batch → order → payable work → ledger account → tax account → the audit log's
 lock, each by pk. (The audit log holds one lock to the end of the transaction, so it comes last everywhere.)
-Confirmation withholds the tax and freezes the funds in one transaction: if the balance does not cover it, nothing
-at all is written (the tax withholding rolls back with it). Dispatch to the channel runs after commit
+Confirmation of a single order withholds the tax and freezes the funds in one transaction: if the balance does not
+cover it, nothing at all is written (the tax withholding rolls back with it). A batch's orders are withheld at
+disbursement instead (``payouts.services.batches.batch_orders_withhold``). Dispatch to the channel runs after commit
 (``payouts.services.dispatch``).
 """
 
@@ -192,6 +193,7 @@ def payout_order_confirm(*, merchant, order_id: int, actor, now) -> PayoutOrder:
     entries_post(entries=[EntrySpec(kind=FREEZE_KIND, ref=order, merchant=merchant, memo=f"付款冻结 {order.order_no}",
                                     lines=[(available, order.freeze_fen), (frozen, -order.freeze_fen)])], now=now)
     order.confirm(at=now)
+    order.withheld_at = now
     order.save()
     audit.record(event="payouts.order.confirmed", now=now, actor=actor, subject=order,
                  after={"order_no": order.order_no, "freeze_fen": order.freeze_fen, "tax_fen": order.tax_fen})

@@ -140,8 +140,9 @@ def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", m
         order.channel_status = "FAILED"
         order.next_query_at = None
         order.updated_at = now
-        tax_reverse(payment_ref=order.order_no, merchant=order.merchant_id, now=now,
-                    reason=f"发放失败：{order.fail_message}")
+        if order.withheld_at is not None or _withheld_unsent(order):
+            tax_reverse(payment_ref=order.order_no, merchant=order.merchant_id, now=now,
+                        reason=f"发放失败：{order.fail_message}")
     update_rows(PayoutOrder, orders, UPDATE_FIELDS)
     by_merchant: dict[int, list[PayoutOrder]] = defaultdict(list)
     for order in orders:
@@ -154,6 +155,14 @@ def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", m
                      after={"count": len(group), "released_fen": sum(o.freeze_fen + o.fee_frozen_fen for o in group),
                             "by": by, "codes": sorted({o.fail_code for o in group})})
     _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
+
+
+def _withheld_unsent(order: PayoutOrder) -> bool:
+    """A batch order failed before it was sent: withheld only if a run that died got that far (rare: one query)."""
+    from tax.models import Withholding
+
+    return bool(order.batch_id) and Withholding.objects.filter(
+        merchant_id=order.merchant_id, payment_ref=order.order_no, kind=Withholding.Kind.PAYMENT).exists()
 
 
 def _complete_batches(batch_ids, *, now) -> None:

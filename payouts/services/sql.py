@@ -10,6 +10,7 @@ callers have already run the transitions on the instances and pass the resulting
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 from django.db import connection
 
@@ -48,6 +49,25 @@ def update_rows(model, instances, fields: list[str], *, chunk: int = 10000) -> i
     return written
 
 
+def new_rows(model, rows) -> list[SimpleNamespace]:
+    """New rows of ``model`` as plain objects carrying every column's attribute (defaults filled in), for
+    ``copy_insert``. A model instance costs ~100 µs to create (field defaults, descriptors, FSM protection, init
+    signals) — more than the rest of a batch line's work; these cost ~5 µs. Give foreign keys by ``attname``
+    (``merchant_id``)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fixed = {f.attname: f.get_default() for f in fields if not callable(f.default)}
+    made = [f for f in fields if callable(f.default)]  # a fresh list/dict per row
+    out = []
+    for row in rows:
+        values = dict(fixed)
+        for f in made:
+            if f.attname not in row:
+                values[f.attname] = f.get_default()
+        values.update(row)
+        out.append(SimpleNamespace(**values))
+    return out
+
+
 def copy_insert(model, instances, *, chunk: int = 20000) -> int:
     """Insert new rows of ``model`` with PostgreSQL's COPY (the physical floor for bulk writes); ``bulk_create``
     elsewhere. Instances get no primary key back — use it for rows read back by query, not by reference.
@@ -62,7 +82,8 @@ def copy_insert(model, instances, *, chunk: int = 20000) -> int:
     if not instances:
         return 0
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(instances, batch_size=2000)
+        model.objects.bulk_create([obj if isinstance(obj, model) else model(**vars(obj)) for obj in instances],
+                                  batch_size=2000)
         return len(instances)
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not (f is meta.pk and getattr(f, "db_returning", False))]
