@@ -71,6 +71,9 @@ def channel_notifications_receive(*, notifications: Sequence[Notification], now
     for key, notification in zip(keys, notifications, strict=True):
         if key not in existing and key not in fresh:
             fresh[key] = (_record(notification, now), notification)
+    if _handlers or _batch_handlers:  # the handlers run in this transaction: stored as processed, or not stored at all
+        for record, _ in fresh.values():
+            record.processed_at = now
     try:
         with transaction.atomic():
             ChannelNotification.objects.bulk_create([record for record, _ in fresh.values()], batch_size=1000)
@@ -95,10 +98,6 @@ def channel_notifications_receive(*, notifications: Sequence[Notification], now
         for handler in list(_handlers):
             for record, notification in items:
                 handler(record=record, notification=notification, now=now)
-        if _handlers or _batch_handlers:
-            ChannelNotification.objects.filter(pk__in=[record.pk for record, _ in items]).update(processed_at=now)
-            for record, _ in items:
-                record.processed_at = now
     result, handed = [], set()
     for key in keys:
         if key in fresh and key not in handed:
@@ -114,6 +113,8 @@ def channel_notifications_receive(*, notifications: Sequence[Notification], now
 def channel_notification_receive(*, notification: Notification, now) -> tuple[ChannelNotification, bool]:
     """Store one verified notification once by (channel, notify_id) and run the handlers if it is new."""
     record = _record(notification, now)
+    if _handlers or _batch_handlers:  # the handlers run in this transaction: stored as processed, or not at all
+        record.processed_at = now
     try:
         with transaction.atomic():
             record.save(force_insert=True)
@@ -125,7 +126,4 @@ def channel_notification_receive(*, notification: Notification, now) -> tuple[Ch
         handler(items=[(record, notification)], now=now)
     for handler in list(_handlers):
         handler(record=record, notification=notification, now=now)
-    if _handlers or _batch_handlers:
-        record.processed_at = now
-        record.save(update_fields=["processed_at"])
     return record, True

@@ -58,20 +58,11 @@ def _backoff(order: PayoutOrder, now, base: dt.timedelta) -> dt.datetime:
 def _start_submit(*, order_ids, now) -> list[int]:
     """CONFIRMED (or SUBMITTING from a run that died) → SUBMITTING. Freezes a DURING fee first; an order whose fee
     the balance no longer covers fails here and is never sent. Returns the ids to send."""
-    from django.db.models import Q
-
-    from payouts.services.batches import withholding_exists
-
-    # never send an order whose tax is not withheld (a batch's orders are withheld just before, by this job)
     orders = list(PayoutOrder.objects.select_for_update(skip_locked=True)
-                  .filter(Q(withheld_at__isnull=False) | withholding_exists(), pk__in=order_ids,
-                          status__in=[PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.SUBMITTING])
+                  .filter(pk__in=order_ids, status__in=[PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.SUBMITTING])
                   .order_by("pk"))
     if not orders:
         return []
-    for order in orders:
-        if order.withheld_at is None:
-            order.withheld_at = now
     during = [o for o in orders if o.status == PayoutOrder.Status.CONFIRMED and o.fee_bearer == "MERCHANT"
               and o.fee_timing == "DURING" and o.fee_fen and not o.fee_frozen_fen]
     unfunded = []
@@ -105,8 +96,7 @@ def _start_submit(*, order_ids, now) -> list[int]:
     for order in send:
         order.start_submit(at=now)
         order.updated_at = now
-    update_rows(PayoutOrder, send, ["status", "submit_attempts", "submitted_at", "fee_frozen_fen", "withheld_at",
-                                    "updated_at"])
+    update_rows(PayoutOrder, send, ["status", "submit_attempts", "submitted_at", "fee_frozen_fen", "updated_at"])
     batch_ids = {o.batch_id for o in send if o.batch_id}
     for batch in PayoutBatch.objects.filter(pk__in=batch_ids, status=PayoutBatch.Status.CONFIRMED).order_by("pk"):
         batch.start_dispatch()
@@ -124,13 +114,17 @@ def _request_of(order: PayoutOrder) -> PayoutRequest:
                          payee_id_number=order.member.id_number or "")
 
 
+REQUEST_FIELDS = ("id", "channel", "payee_fen", "remark", "idempotency_key", "member__name", "member__id_number",
+                  "payout_account__account", "payout_account__bank_name")
+
+
 def _submit_all(order_ids: list[int], *, workers: int) -> dict[int, object]:
     """Send the orders, ``workers`` requests in flight. A channel with a batch API (the bank's 批量代发,
     ``adapter.batch_api``) gets the orders in batch requests instead of one request each."""
     from payouts.channels.base import SubmitResult
 
     orders = list(PayoutOrder.objects.filter(pk__in=order_ids).select_related("member", "payout_account")
-                  .order_by("pk"))
+                  .only(*REQUEST_FIELDS).order_by("pk"))
     adapters: dict[str, object] = {}
     jobs = []
     batches: dict[str, list] = {}
@@ -221,10 +215,7 @@ def payout_orders_dispatch(*, order_ids, now=None, workers: int = IN_FLIGHT_WORK
     Idempotent: orders already sent and answered are skipped; orders left in SUBMITTING by a run that died are sent
     again with their own key. Not atomic on purpose (the channel call must not hold row locks).
     """
-    from payouts.services.batches import batch_orders_withhold
-
     now = now or timezone.now()
-    batch_orders_withhold(order_ids=list(order_ids), now=now)  # a batch's orders: 代扣 at disbursement
     to_send = _start_submit(order_ids=list(order_ids), now=now)
     if not to_send:
         return {"sent": 0}
@@ -319,13 +310,26 @@ def on_payout_notifications(*, items, now) -> None:
         apply_channel_status(order, status=notification.status, now=now, by="notification",
                              channel_order_id=notification.channel_order_id, fail_code=notification.fail_code,
                              fail_message=notification.fail_message)
-    if recorded:
+    if len(recorded) >= SETTLE_IN_PLACE_AT:
+        # A batch notice: its orders are locked here already, so post them now, set-based, in this transaction
+        # (one audit record per delivery, not per order) instead of writing the result and reading it back.
+        final = list(recorded.values())
+        succeeded = [o for o in final if o.channel_status == QueryStatus.SUCCEEDED]
+        failed = [o for o in final if o.channel_status == QueryStatus.FAILED]
+        settle_success(succeeded, now=now, by="notification",
+                       channel_order_ids={o.pk: o.channel_order_id for o in succeeded})
+        settle_failure(failed, now=now, by="notification", codes={o.pk: (o.fail_code, o.fail_message) for o in failed})
+        pending = any(o.status in PayoutOrder.IN_FLIGHT and o.channel_status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED)
+                      for o in orders.values())  # results recorded by an earlier delivery, not posted yet
+    elif recorded:
         update_rows(PayoutOrder, list(recorded.values()),
                     ["channel_status", "channel_order_id", "fail_code", "fail_message", "updated_at"])
     if pending:
         request_settlement()
 
 
+#: A delivery with at least this many final results (a bank batch notice) is posted in its own transaction.
+SETTLE_IN_PLACE_AT = 50
 SETTLE_PENDING_KEY = "payouts:settle-pending"
 
 
