@@ -58,11 +58,20 @@ def _backoff(order: PayoutOrder, now, base: dt.timedelta) -> dt.datetime:
 def _start_submit(*, order_ids, now) -> list[int]:
     """CONFIRMED (or SUBMITTING from a run that died) → SUBMITTING. Freezes a DURING fee first; an order whose fee
     the balance no longer covers fails here and is never sent. Returns the ids to send."""
+    from django.db.models import Q
+
+    from payouts.services.batches import withholding_exists
+
+    # never send an order whose tax is not withheld (a batch's orders are withheld just before, by this job)
     orders = list(PayoutOrder.objects.select_for_update(skip_locked=True)
-                  .filter(pk__in=order_ids, status__in=[PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.SUBMITTING])
+                  .filter(Q(withheld_at__isnull=False) | withholding_exists(), pk__in=order_ids,
+                          status__in=[PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.SUBMITTING])
                   .order_by("pk"))
     if not orders:
         return []
+    for order in orders:
+        if order.withheld_at is None:
+            order.withheld_at = now
     during = [o for o in orders if o.status == PayoutOrder.Status.CONFIRMED and o.fee_bearer == "MERCHANT"
               and o.fee_timing == "DURING" and o.fee_fen and not o.fee_frozen_fen]
     unfunded = []
@@ -96,7 +105,8 @@ def _start_submit(*, order_ids, now) -> list[int]:
     for order in send:
         order.start_submit(at=now)
         order.updated_at = now
-    update_rows(PayoutOrder, send, ["status", "submit_attempts", "submitted_at", "fee_frozen_fen", "updated_at"])
+    update_rows(PayoutOrder, send, ["status", "submit_attempts", "submitted_at", "fee_frozen_fen", "withheld_at",
+                                    "updated_at"])
     batch_ids = {o.batch_id for o in send if o.batch_id}
     for batch in PayoutBatch.objects.filter(pk__in=batch_ids, status=PayoutBatch.Status.CONFIRMED).order_by("pk"):
         batch.start_dispatch()
@@ -215,7 +225,10 @@ def payout_orders_dispatch(*, order_ids, now=None, workers: int = IN_FLIGHT_WORK
     Idempotent: orders already sent and answered are skipped; orders left in SUBMITTING by a run that died are sent
     again with their own key. Not atomic on purpose (the channel call must not hold row locks).
     """
+    from payouts.services.batches import batch_orders_withhold
+
     now = now or timezone.now()
+    batch_orders_withhold(order_ids=list(order_ids), now=now)  # a batch's orders: 代扣 at disbursement
     to_send = _start_submit(order_ids=list(order_ids), now=now)
     if not to_send:
         return {"sent": 0}
