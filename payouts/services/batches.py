@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -41,6 +41,7 @@ from tasks.models import PayableWork
 from tax.bulk import PaymentItem, tax_withhold_many
 
 CHUNK = 5000
+ANALYZE_AFTER_LINES = 10000
 FREEZE_ADJUST_KIND = "payout.freeze_adjust"
 DISPATCH_CHUNK = 1000  # one background job per 1,000 lines at most
 CHANNEL_LABEL = {"BANK": "银行卡", "ALIPAY": "支付宝", "WECHAT": "微信"}
@@ -125,6 +126,11 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
         _progress(batch.pk, stage="checking", checked_lines=done)
     del lines, total
     errors.sort(key=lambda e: (e["line"], e["column"]))
+    if done >= ANALYZE_AFTER_LINES and connection.vendor == "postgresql":
+        # tens of thousands of new orders: refresh the planner's statistics now rather than when autovacuum gets
+        # to it, so the confirmation and the dispatch jobs' queries are planned on the table as it is
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {PayoutOrder._meta.db_table}")
 
     with transaction.atomic():
         batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
