@@ -323,26 +323,13 @@ def on_payout_notifications(*, items, now) -> None:
         apply_channel_status(order, status=notification.status, now=now, by="notification",
                              channel_order_id=notification.channel_order_id, fail_code=notification.fail_code,
                              fail_message=notification.fail_message)
-    if len(recorded) >= SETTLE_IN_PLACE_AT:
-        # A batch notice: its orders are locked here already, so post them now, set-based, in this transaction
-        # (one audit record per delivery, not per order) instead of writing the result and reading it back.
-        final = list(recorded.values())
-        succeeded = [o for o in final if o.channel_status == QueryStatus.SUCCEEDED]
-        failed = [o for o in final if o.channel_status == QueryStatus.FAILED]
-        settle_success(succeeded, now=now, by="notification",
-                       channel_order_ids={o.pk: o.channel_order_id for o in succeeded})
-        settle_failure(failed, now=now, by="notification", codes={o.pk: (o.fail_code, o.fail_message) for o in failed})
-        pending = any(o.status in PayoutOrder.IN_FLIGHT and o.channel_status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED)
-                      for o in orders.values())  # results recorded by an earlier delivery, not posted yet
-    elif recorded:
+    if recorded:
         update_rows(PayoutOrder, list(recorded.values()),
                     ["channel_status", "channel_order_id", "fail_code", "fail_message", "updated_at"])
     if pending:
         request_settlement()
 
 
-#: A delivery with at least this many final results (a bank batch notice) is posted in its own transaction.
-SETTLE_IN_PLACE_AT = 50
 SETTLE_PENDING_KEY = "payouts:settle-pending"
 
 
