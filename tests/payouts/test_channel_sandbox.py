@@ -5,13 +5,16 @@ end-to-end path through the real endpoints is in ``test_channel_callbacks.py``.
 """
 
 import datetime as dt
+import http.client
 import io
 import json
+import socket
 import threading
 import time
 import urllib.request
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest import mock
 
 import pytest
 
@@ -342,3 +345,56 @@ def test_wechat_rate_limit_rejects_without_creating_an_order(sandbox):
     time.sleep(1.1)
     assert a.query(f"KQ{limited[0]}").status == QueryStatus.NOT_FOUND
     assert a.submit(order(1_00 + limited[0], channel="WECHAT"), f"KQ{limited[0]}").outcome == Outcome.ACCEPTED
+
+
+def test_a_restarted_sandbox_carries_on_from_its_file(tmp_path, receiver, settings):
+    """State lives in memory and is written behind to the file; a new process loads it: the same key still answers
+    the original order, and a notification nobody acknowledged is still sent."""
+    settings.CHANNEL_CALLBACK_BASE_URL = receiver.url
+    receiver.fail_first = 100  # the platform is down: nothing is acknowledged
+    config = SandboxConfig(callback_base=receiver.url, secret=settings.CHANNEL_SANDBOX_SECRET, settle_seconds=0.05,
+                           retry_schedule=(0.1,) * 3, tick_seconds=0.02)
+    first = ChannelSandbox(db_path=tmp_path / "sb.sqlite3", config=config, port=0).start()
+    assert adapter("ALIPAY", first).submit(order(300_00, channel="ALIPAY"), "K-RESTART").outcome == Outcome.SUCCEEDED
+    receiver.wait_for(lambda got: len(got) >= 1)
+    first.stop()  # flushes
+    receiver.fail_first = 0
+    again = ChannelSandbox(db_path=tmp_path / "sb.sqlite3", config=config, port=0).start()
+    try:
+        query = adapter("ALIPAY", again).query("K-RESTART")
+        assert (query.status, query.amount_fen) == (QueryStatus.SUCCEEDED, 300_00)
+        # the same key with other parameters is still refused: the order was not forgotten
+        assert adapter("ALIPAY", again).submit(order(301_00, channel="ALIPAY"), "K-RESTART").outcome == \
+            Outcome.REJECTED
+        notifications_for(receiver, "ALIPAY", "K-RESTART", count=2)
+        delivered = json.loads(urllib.request.urlopen(f"{again.url}/sandbox/stats").read())
+        assert delivered["notifications_pending"] == 0
+    finally:
+        again.stop()
+
+
+def test_channel_calls_keep_their_connection_and_resend_once_when_it_went_stale(sandbox):
+    """One TCP connection for many calls; a connection the server closed while idle is replaced without an error
+    (same request, same key); a timeout is not resent."""
+    from payouts.channels.http import POOL
+
+    a = adapter("BANK", sandbox)
+    POOL.close()
+    opened = []
+    original = http.client.HTTPConnection.connect
+
+    def counting_connect(self):
+        opened.append(self.port)
+        return original(self)
+
+    with mock.patch.object(http.client.HTTPConnection, "connect", counting_connect):
+        for i in range(5):
+            assert a.query(f"K-KEEP-{i}").status == QueryStatus.NOT_FOUND
+        assert opened == [sandbox.port]
+        for connections in POOL._idle.values():  # the server closes them (as after its keep-alive timeout)
+            for connection in connections:
+                connection.sock.shutdown(socket.SHUT_RDWR)
+        assert a.submit(order(200_00), "K-KEEP-STALE").outcome == Outcome.ACCEPTED
+        assert len(opened) == 2
+    assert adapter("BANK", sandbox).submit(order(200_00), "K-KEEP-STALE").outcome == Outcome.ACCEPTED  # same answer
+    assert adapter("BANK", sandbox, timeout=0.3).submit(order(200_13), "K-KEEP-SLOW").outcome == Outcome.UNKNOWN
