@@ -95,3 +95,20 @@ def payable_work_release_many(*, merchant, payable_ids, ref: str, now) -> int:
     audit.record(event="tasks.payable.released_many", now=now, merchant=merchant, subject_type="tasks.payablework",
                  subject_id=str(ids[0]), after={"ref": ref, "count": count})
     return count
+
+
+@transaction.atomic
+def payable_work_unpay_many(*, merchant, payable_ids, ref: str, now) -> int:
+    """PAID → READY: the payment of the work came back (退票, ``ref`` = the returned order), so it can be paid again.
+    READY already: no-op. Raises PayableNotFound, PayableStateInvalid (held by a payment in progress)."""
+    ids = _ids(payable_ids)
+    rows = _lock(merchant, ids)
+    wrong = [pk for pk, (status, _held) in rows.items() if status == PayableWork.Status.RESERVED]
+    if wrong:
+        raise PayableStateInvalid("以下工作正被其他付款锁定：" + "、".join(f"#{pk}" for pk in wrong[:20]),
+                                  extra={"ids": wrong})
+    count = _update(merchant, ids, Q(status=PayableWork.Status.PAID), status=PayableWork.Status.READY,
+                    reserved_ref="", reserved_at=None, paid_at=None, updated_at=now)
+    audit.record(event="tasks.payable.returned_many", now=now, merchant=merchant, subject_type="tasks.payablework",
+                 subject_id=str(ids[0]), after={"ref": ref, "count": count})
+    return count

@@ -129,8 +129,9 @@ class PayoutOrder(FSMModelMixin, TenantOwnedModel):
         SUCCEEDED = "SUCCEEDED", _("发放成功")
         FAILED = "FAILED", _("发放失败")
         CANCELLED = "CANCELLED", _("已取消")
+        RETURNED = "RETURNED", _("已退票")
 
-    TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+    TERMINAL = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.RETURNED)
     IN_FLIGHT = (Status.SUBMITTING, Status.PROCESSING, Status.UNKNOWN)
 
     class Source(models.TextChoices):
@@ -243,6 +244,12 @@ class PayoutOrder(FSMModelMixin, TenantOwnedModel):
     @transition(field=status, source=[Status.CONFIRMED, Status.SUBMITTING, Status.UNKNOWN, Status.PROCESSING],
                 target=Status.FAILED)
     def fail(self, *, at, by: str, code: str, message: str) -> None:
+        self.finished_at, self.settled_by = at, by
+        self.fail_code, self.fail_message = code[:64], message[:200]
+
+    @transition(field=status, source=Status.SUCCEEDED, target=Status.RETURNED)
+    def returned(self, *, at, by: str, code: str, message: str) -> None:
+        """退票: the channel took back a payment it had reported paid (the payee's account refused it later)."""
         self.finished_at, self.settled_by = at, by
         self.fail_code, self.fail_message = code[:64], message[:200]
 

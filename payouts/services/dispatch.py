@@ -244,16 +244,24 @@ def apply_channel_status(order: PayoutOrder, *, status: str, now, by: str, chann
                          fail_code: str = "", fail_message: str = "") -> bool:
     """Apply a channel's answer (notification or query) to a locked order. Returns True when the order changed.
 
-    Out-of-order answers are ignored (a PROCESSING after SUCCEEDED); a terminal order is never changed again (a
-    late 退票 RETURNED is logged for reconciliation, which owns reversals).
+    Out-of-order answers are ignored (a PROCESSING after SUCCEEDED); a terminal order is never changed again, except
+    that a 退票 (RETURNED) undoes a success (``payouts.services.returns``). A RETURNED for an order still in flight
+    means the money never stayed with the payee: it fails, code RETURNED.
     """
     current = QUERY_RANK_OF_ORDER.get(order.status)
     if current and is_stale(current, status):
         return False
     if order.is_terminal:
         if status == QueryStatus.RETURNED and order.status == PayoutOrder.Status.SUCCEEDED:
-            logger.warning("order %s returned (退票) after success: left to reconciliation", order.order_no)
+            from payouts.services.returns import settle_return
+
+            settle_return([order], now=now, by=by, code="RETURNED",
+                          message=(fail_message or "收款方账户退回（退票），款项已退回企业可用余额")[:200])
+            return True
         return False
+    if status == QueryStatus.RETURNED and order.status in PayoutOrder.IN_FLIGHT:
+        settle_failure([order], now=now, by=by, code="RETURNED", message=fail_message or "收款方账户退回（退票）")
+        return True
     if order.status in (PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.DRAFT):
         return False  # not sent yet: a notification cannot be about it
     if status == QueryStatus.SUCCEEDED:
