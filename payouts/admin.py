@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdmin
 from core.exceptions import DomainError
@@ -28,22 +29,22 @@ from payouts.services import (
 
 
 class MatchForm(forms.Form):
-    merchant = forms.ModelChoiceField(queryset=Merchant.objects.order_by("name", "id"), label="入账企业")
+    merchant = forms.ModelChoiceField(queryset=Merchant.objects.order_by("name", "id"), label=gettext_lazy("入账企业"))
 
 
 class ReturnForm(forms.Form):
-    reason = forms.CharField(max_length=200, label="退回原因")
+    reason = forms.CharField(max_length=200, label=gettext_lazy("退回原因"))
 
 
 class StatementUploadForm(forms.Form):
-    file = forms.FileField(label="银行交易明细文件（CSV）")
+    file = forms.FileField(label=gettext_lazy("银行交易明细文件（CSV）"))
 
 
 class PayerAccountForm(forms.Form):
-    merchant = forms.ModelChoiceField(queryset=Merchant.objects.order_by("name", "id"), label="企业")
-    account_name = forms.CharField(max_length=100, label="户名")
-    account_number = forms.CharField(max_length=40, label="账号")
-    bank_name = forms.CharField(max_length=100, label="开户行", required=False)
+    merchant = forms.ModelChoiceField(queryset=Merchant.objects.order_by("name", "id"), label=gettext_lazy("企业"))
+    account_name = forms.CharField(max_length=100, label=gettext_lazy("户名"))
+    account_number = forms.CharField(max_length=40, label=gettext_lazy("账号"))
+    bank_name = forms.CharField(max_length=100, label=gettext_lazy("开户行"), required=False)
 
 
 def _yuan(obj) -> str:
@@ -61,11 +62,11 @@ class IncomingTransferAdmin(ReadOnlyAdmin):
     readonly_fields = ("payer",)
     actions = ["match_to_merchant", "return_to_payer"]
 
-    @admin.display(description="金额（元）")
+    @admin.display(description=gettext_lazy("金额（元）"))
     def amount_yuan(self, obj):
         return _yuan(obj)
 
-    @admin.display(description="付款方")
+    @admin.display(description=gettext_lazy("付款方"))
     def payer(self, obj):
         return f"{mask_name(obj.payer_account_name)} {mask_bank_card(obj.payer_account_number)}".strip()
 
@@ -82,7 +83,7 @@ class IncomingTransferAdmin(ReadOnlyAdmin):
             return None
         return queryset.first()
 
-    @admin.action(description="认领到企业（入账）")
+    @admin.action(description=gettext_lazy("认领到企业（入账）"))
     def match_to_merchant(self, request, queryset):
         transfer = self._one_unmatched(request, queryset)
         if transfer is None:
@@ -99,11 +100,11 @@ class IncomingTransferAdmin(ReadOnlyAdmin):
                     serial=transfer.bank_serial, merchant=form.cleaned_data["merchant"]))
             return None
         return TemplateResponse(request, "admin/payouts/incoming_action.html", {
-            **self.admin_site.each_context(request), "title": "认领来账", "transfer": transfer, "form": form,
+            **self.admin_site.each_context(request), "title": _("认领来账"), "transfer": transfer, "form": form,
             "action": "match_to_merchant", "amount": _yuan(transfer), "opts": self.model._meta,
         })
 
-    @admin.action(description="退回付款方")
+    @admin.action(description=gettext_lazy("退回付款方"))
     def return_to_payer(self, request, queryset):
         transfer = self._one_unmatched(request, queryset)
         if transfer is None:
@@ -119,7 +120,7 @@ class IncomingTransferAdmin(ReadOnlyAdmin):
                 self.message_user(request, _("来账 {serial} 已登记退回").format(serial=transfer.bank_serial))
             return None
         return TemplateResponse(request, "admin/payouts/incoming_action.html", {
-            **self.admin_site.each_context(request), "title": "退回来账", "transfer": transfer, "form": form,
+            **self.admin_site.each_context(request), "title": _("退回来账"), "transfer": transfer, "form": form,
             "action": "return_to_payer", "amount": _yuan(transfer), "opts": self.model._meta,
         })
 
@@ -152,7 +153,7 @@ class StatementImportAdmin(ReadOnlyAdmin):
                     skipped=record.skipped))
                 return redirect(reverse("admin:payouts_statementimport_changelist"))
         return TemplateResponse(request, "admin/payouts/statement_upload.html", {
-            **self.admin_site.each_context(request), "title": "导入银行交易明细", "form": form, "errors": errors,
+            **self.admin_site.each_context(request), "title": _("导入银行交易明细"), "form": form, "errors": errors,
             "opts": self.model._meta,
         })
 
@@ -164,11 +165,11 @@ class PayerAccountAdmin(ReadOnlyAdmin):
     exclude = ("account_name", "account_number")
     change_list_template = "admin/payouts/payeraccount_change_list.html"
 
-    @admin.display(description="户名")
+    @admin.display(description=gettext_lazy("户名"))
     def masked_name(self, obj):
         return mask_name(obj.account_name)
 
-    @admin.display(description="账号")
+    @admin.display(description=gettext_lazy("账号"))
     def masked_number(self, obj):
         return mask_bank_card(obj.account_number)
 
@@ -187,7 +188,7 @@ class PayerAccountAdmin(ReadOnlyAdmin):
                 self.message_user(request, _("付款账户已备案"))
                 return redirect(reverse("admin:payouts_payeraccount_changelist"))
         return TemplateResponse(request, "admin/payouts/statement_upload.html", {
-            **self.admin_site.each_context(request), "title": "付款账户备案", "form": form, "errors": [],
+            **self.admin_site.each_context(request), "title": _("付款账户备案"), "form": form, "errors": [],
             "opts": self.model._meta,
         })
 

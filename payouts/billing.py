@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from core import money
 from core.exceptions import ValidationFailed
 
@@ -57,18 +59,20 @@ def parse_tiers(raw) -> list[tuple[int, Decimal]]:
             start = tier["from_fen"]
             rate = Decimal(str(tier["rate"]))
         except (KeyError, TypeError, InvalidOperation):
-            raise ValidationFailed(f"阶梯费率第 {index} 档格式错误：需要 from_fen（分）与 rate（如 \"0.0550\"）",
-                                   code="fee_tier_invalid") from None
+            raise ValidationFailed(_("阶梯费率第 {index} 档格式错误：需要 from_fen（分）与 rate（如 \"0.0550\"）").format(
+                index=index), code="fee_tier_invalid") from None
         if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-            raise ValidationFailed(f"阶梯费率第 {index} 档的起点 from_fen 必须是不小于 0 的整数（分）", code="fee_tier_invalid")
+            raise ValidationFailed(_("阶梯费率第 {index} 档的起点 from_fen 必须是不小于 0 的整数（分）").format(index=index),
+                                   code="fee_tier_invalid")
         if not Decimal(0) <= rate < Decimal(1):
-            raise ValidationFailed(f"阶梯费率第 {index} 档的费率 {rate} 应在 0 与 1 之间", code="fee_tier_invalid")
+            raise ValidationFailed(_("阶梯费率第 {index} 档的费率 {rate} 应在 0 与 1 之间").format(index=index, rate=rate),
+                                   code="fee_tier_invalid")
         tiers.append((start, rate))
     starts = [start for start, _ in tiers]
     if starts != sorted(starts) or len(set(starts)) != len(starts):
-        raise ValidationFailed("阶梯费率的起点必须从小到大排列且不重复", code="fee_tier_invalid")
+        raise ValidationFailed(_("阶梯费率的起点必须从小到大排列且不重复"), code="fee_tier_invalid")
     if tiers and tiers[0][0] != 0:
-        raise ValidationFailed("阶梯费率第 1 档必须从 0 开始", code="fee_tier_invalid")
+        raise ValidationFailed(_("阶梯费率第 1 档必须从 0 开始"), code="fee_tier_invalid")
     return tiers
 
 
@@ -86,12 +90,14 @@ def rate_for_volume(plan, month_volume_before_fen: int) -> tuple[Decimal, int | 
 def fee_for_payment(plan, *, amount_fen: int, month_volume_before_fen: int = 0) -> FeeLine:
     """The fee of one payment of ``amount_fen`` (fen, > 0) under ``plan``."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise ValidationFailed("计费金额必须是大于 0 的整数（分）", code="fee_amount_invalid")
+        raise ValidationFailed(_("计费金额必须是大于 0 的整数（分）"), code="fee_amount_invalid")
     rate, tier_from = rate_for_volume(plan, month_volume_before_fen)
     proportional = money.apply_rate(amount_fen, rate)
     fixed = int(plan.fee_fixed_fen)
     minimum = int(plan.fee_minimum_fen)
     fee = max(proportional + fixed, minimum)
+    # The explanation is part of the quote stored on the order (a record, written by the batch job as well): Chinese,
+    # whatever the language of the request that priced it.
     tier_text = f"（本月已付 {money.format_yuan(month_volume_before_fen)} 元，适用起点 {money.format_yuan(tier_from)} 元档）" \
         if tier_from is not None else ""
     explanation = (f"{money.format_yuan(amount_fen)} × {rate * 100:.2f}%{tier_text} = {money.format_yuan(proportional)}"

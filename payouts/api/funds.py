@@ -11,6 +11,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -27,16 +28,16 @@ from payouts.selectors import funds_overview
 ACCOUNTS = {"available": AccountKind.MERCHANT_AVAILABLE, "frozen": AccountKind.MERCHANT_FROZEN}
 
 FundsSerializer = inline_serializer("Funds", {
-    "available": serializers.CharField(help_text="可用余额（元）"),
-    "frozen": serializers.CharField(help_text="冻结资金（元）"),
+    "available": serializers.CharField(help_text=gettext_lazy("可用余额（元）")),
+    "frozen": serializers.CharField(help_text=gettext_lazy("冻结资金（元）")),
     "topup_account": inline_serializer("TopUpAccount", {
         "account_name": serializers.CharField(), "account_number": serializers.CharField(),
         "bank_name": serializers.CharField(), "reference_code": serializers.CharField()}, allow_null=True),
 })
 MovementSerializer = inline_serializer("FundsMovement", {
     "posted_at": serializers.DateTimeField(), "kind": serializers.CharField(), "memo": serializers.CharField(),
-    "amount": serializers.CharField(help_text="变动金额（元），正数为增加"),
-    "balance_after": serializers.CharField(help_text="变动后余额（元）"),
+    "amount": serializers.CharField(help_text=gettext_lazy("变动金额（元），正数为增加")),
+    "balance_after": serializers.CharField(help_text=gettext_lazy("变动后余额（元）")),
 }, many=True)
 
 
@@ -71,9 +72,9 @@ class FundsMovementsApi(APIView):
     permission_classes = [IsEnterpriseStaff]
 
     @extend_schema(operation_id="funds_movements", responses=MovementSerializer, tags=["funds"],
-                   parameters=[OpenApiParameter("account", str, enum=list(ACCOUNTS), description="默认 available"),
-                               OpenApiParameter("from", str, description="起始日期 YYYY-MM-DD"),
-                               OpenApiParameter("to", str, description="截止日期 YYYY-MM-DD")])
+                   parameters=[OpenApiParameter("account", str, enum=list(ACCOUNTS), description=gettext_lazy("默认 available")),
+                               OpenApiParameter("from", str, description=gettext_lazy("起始日期 YYYY-MM-DD")),
+                               OpenApiParameter("to", str, description=gettext_lazy("截止日期 YYYY-MM-DD"))])
     def get(self, request):
         account = request.query_params.get("account", "available")
         if account not in ACCOUNTS:

@@ -7,6 +7,8 @@ import datetime as dt
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.pii import blind_index
 from payouts.exceptions_orders import BatchNotFound, OrderNotFound
@@ -48,7 +50,7 @@ def payout_order_get(*, merchant, order_id=None, order_no: str = "", merchant_or
             return qs.get(order_no=order_no)
         return qs.get(merchant_order_no=merchant_order_no)
     except (PayoutOrder.DoesNotExist, ValueError, TypeError):
-        raise OrderNotFound("未找到该付款订单") from None
+        raise OrderNotFound(_("未找到该付款订单")) from None
 
 
 def payout_batch_list(*, merchant) -> QuerySet[PayoutBatch]:
@@ -59,12 +61,15 @@ def payout_batch_get(*, merchant, batch_id) -> PayoutBatch:
     try:
         return PayoutBatch.objects.for_tenant(merchant).get(pk=batch_id)
     except (PayoutBatch.DoesNotExist, ValueError, TypeError):
-        raise BatchNotFound("未找到该付款批次") from None
+        raise BatchNotFound(_("未找到该付款批次")) from None
 
 
-STAGE_LABELS = {"uploaded": "已上传，等待校验", "parsing": "读取文件", "checking": "逐行校验并计算服务费与税费", "quoting": "计算服务费与税费",
-                "invalid": "校验完成：有错误行", "quoted": "已报价，待确认", "confirmed": "已确认，资金已冻结",
-                "dispatching": "发放中", "completed": "已完成", "cancelled": "已取消"}
+# translated when the progress is read (gettext), in the language of whoever polls it
+STAGE_LABELS = {"uploaded": gettext_noop("已上传，等待校验"), "parsing": gettext_noop("读取文件"),
+                "checking": gettext_noop("逐行校验并计算服务费与税费"), "quoting": gettext_noop("计算服务费与税费"),
+                "invalid": gettext_noop("校验完成：有错误行"), "quoted": gettext_noop("已报价，待确认"),
+                "confirmed": gettext_noop("已确认，资金已冻结"), "dispatching": gettext_noop("发放中"),
+                "completed": gettext_noop("已完成"), "cancelled": gettext_noop("已取消")}
 
 
 def payout_batch_progress(*, merchant, batch_id) -> dict:
@@ -83,7 +88,7 @@ def payout_batch_progress(*, merchant, batch_id) -> dict:
     else:
         percent = 100
     return {"batch_no": batch.batch_no, "status": batch.status, "status_label": batch.get_status_display(),
-            "stage": stage, "stage_label": STAGE_LABELS.get(stage, stage), "line_count": batch.line_count,
+            "stage": stage, "stage_label": _(STAGE_LABELS[stage]) if stage in STAGE_LABELS else stage, "line_count": batch.line_count,
             "checked_lines": batch.checked_lines, "order_count": total, "error_count": batch.error_count,
             "counts": counts, "done": done, "percent": percent, "paid_fen": paid,
             "finished": batch.status in (PayoutBatch.Status.COMPLETED, PayoutBatch.Status.CANCELLED,

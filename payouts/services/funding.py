@@ -361,7 +361,7 @@ def statement_import(*, content: bytes, filename: str, source: str, actor=None, 
             # spent credit): the whole file is refused, with the line, and nothing of it stays written.
             raise StatementFileInvalid(_("第 {line} 行：{message}（文件未导入，请核对后重新上传）").format(
                 line=line, message=error.message),
-                                       extra={"errors": [{"line": line, "column": "交易流水号", "message": error.message}]}
+                                       extra={"errors": [{"line": line, "column": _("交易流水号"), "message": error.message}]}
                                        ) from error
         created += is_new
         duplicates += not is_new
