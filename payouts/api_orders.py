@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -25,7 +26,7 @@ from payouts.models import PayoutOrder
 from payouts.services.orders import payout_order_confirm, payout_order_create
 
 IDEMPOTENCY_HEADER = OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
-                                      description="每个新请求一个唯一值（如 UUID）；重试时用同一个值")
+                                      description=_("每个新请求一个唯一值（如 UUID）；重试时用同一个值"))
 
 
 def order_data(order: PayoutOrder) -> dict:
@@ -38,17 +39,17 @@ def order_data(order: PayoutOrder) -> dict:
             "fee_explanation": order.fee_explanation, "paid": format_yuan(order.payee_fen),
             "frozen": format_yuan(order.freeze_fen), "tax_lines": order.tax_lines,
             "channel_order_id": order.channel_order_id, "fail_code": order.fail_code,
-            "fail_message": order.fail_message,
+            "fail_message": order.fail_message_shown(),
             "created_at": order.created_at.isoformat() if order.created_at else None,
             "finished_at": order.finished_at.isoformat() if order.finished_at else None}
 
 
 class OrderCreateInput(serializers.Serializer):
-    payable_id = serializers.IntegerField(help_text="已验收待付款工作的编号")
-    amount = YuanAmountField(required=False, help_text="金额（元，字符串），默认验收金额")
-    merchant_order_no = serializers.CharField(max_length=64, help_text="企业订单号，企业内唯一")
+    payable_id = serializers.IntegerField(help_text=_("已验收待付款工作的编号"))
+    amount = YuanAmountField(required=False, help_text=_("金额（元，字符串），默认验收金额"))
+    merchant_order_no = serializers.CharField(max_length=64, help_text=_("企业订单号，企业内唯一"))
     channel = serializers.ChoiceField(choices=["BANK", "ALIPAY", "WECHAT"])
-    account = serializers.CharField(required=False, allow_blank=True, help_text="收款账号（默认该人员的默认账户）")
+    account = serializers.CharField(required=False, allow_blank=True, help_text=_("收款账号（默认该人员的默认账户）"))
     remark = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
@@ -115,7 +116,7 @@ class PayoutBatchProgressApi(APIView):
 
 
 class BatchUploadInput(serializers.Serializer):
-    file = serializers.FileField(help_text="批量付款文件（CSV 或 XLSX，模板见企业端“批量付款”）")
+    file = serializers.FileField(help_text=_("批量付款文件（CSV 或 XLSX，模板见企业端“批量付款”）"))
     channel = serializers.ChoiceField(choices=["BANK", "ALIPAY", "WECHAT"])
     title = serializers.CharField(required=False, allow_blank=True, max_length=100)
 

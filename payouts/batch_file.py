@@ -14,7 +14,11 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.functional import Promise, lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from core import money
 from core.exceptions import DomainError, ValidationFailed
@@ -35,6 +39,12 @@ COLUMNS = [
     ("merchant_order_no", "企业订单号", ("商户订单号", "order_no"), False),
 ]
 TEMPLATE_HEADERS = [header for _, header, _, _ in COLUMNS]
+# How a column is named in an error (the file's own headers above stay Chinese: they are what the file is read by)
+COLUMN_LABELS = {"name": gettext_lazy("姓名"), "id_number": gettext_lazy("身份证号"), "phone": gettext_lazy("手机号"),
+                 "account": gettext_lazy("收款账号"), "amount": gettext_lazy("金额"), "remark": gettext_lazy("备注"),
+                 "task_ref": gettext_lazy("任务编号"), "merchant_order_no": gettext_lazy("企业订单号")}
+
+Text = str | Promise  # a lazy text is rendered in the language active when it is turned into a str
 
 
 class BatchFileError(ValidationFailed):
@@ -43,15 +53,68 @@ class BatchFileError(ValidationFailed):
 
 @dataclass
 class LineError:
+    """A bad line. ``column`` and ``message`` are lazy texts: a batch is checked in a background job, where no
+    reader's language is active, and ``line_error_record`` renders them in every language when the batch stores them."""
+
     line: int
-    column: str
-    message: str
+    column: Text
+    message: Text
 
     def as_dict(self) -> dict:
         return {"line": self.line, "column": self.column, "message": self.message}
 
     def __str__(self) -> str:
-        return f"第 {self.line} 行 {self.column}：{self.message}"
+        return gettext("第 {line} 行 {column}：{message}").format(line=self.line, column=self.column,
+                                                                message=self.message)
+
+
+def line_error_record(error: dict) -> dict:
+    """A bad line as a batch stores it (JSON): the column and reason in Chinese, the source language, as
+    ``column``/``message`` (what a reader who chose Chinese sees, and what records and tests read), and in every other
+    language of the site under ``i18n``::
+
+        {"line": 3, "column": "金额", "message": "金额必须大于 0",
+         "i18n": {"en": {"column": "Amount", "message": "Amount must be greater than 0"}}}
+
+    The check runs in a background job that knows nothing of the reader's language, and many reasons carry values
+    (an amount, a line number, an enterprise's name), so they cannot be looked up in the catalogue later: each lazy
+    text is rendered here, once per language. Only stored errors are rendered (at most 5,000 a batch)."""
+    column, message = error["column"], error["message"]
+    with translation.override(settings.LANGUAGE_CODE):
+        record = {"line": error["line"], "column": str(column), "message": str(message), "i18n": {}}
+    for code, _name in settings.LANGUAGES:
+        if code != settings.LANGUAGE_CODE:
+            with translation.override(code):
+                record["i18n"][code] = {"column": str(column), "message": str(message)}
+    return record
+
+
+def line_errors_shown(errors: list[dict]) -> list[dict]:
+    """Stored bad lines as the reader sees them, ``{"line", "column", "message"}`` in the active language. A record
+    without that language (stored before reasons were rendered per language) is looked up in the catalogue, which
+    knows the reasons that carry no values; the others stay Chinese."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    shown = []
+    for error in errors:
+        rendered = (error.get("i18n") or {}).get(language)
+        if rendered is None:
+            rendered = {key: gettext(error[key]) if error.get(key) else error.get(key, "")
+                        for key in ("column", "message")}
+        shown.append({"line": error["line"], "column": rendered["column"], "message": rendered["message"]})
+    return shown
+
+
+def _message_of(check, *args, **kwargs) -> str:
+    """The message of the DomainError ``check(*args, **kwargs)`` raises, in the active language ("" if it passes)."""
+    try:
+        check(*args, **kwargs)
+    except DomainError as error:
+        return error.message
+    return ""
+
+
+# A validator's reason rendered again in each language: the validators translate when they raise
+_lazy_message_of = lazy(_message_of, str)
 
 
 @dataclass
@@ -93,7 +156,7 @@ def template_xlsx() -> bytes:
 
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "批量付款"
+    sheet.title = "批量付款"  # the template is a Chinese document: its headers are what the file is read by
     sheet.append(TEMPLATE_HEADERS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -117,7 +180,7 @@ def _rows_from_csv(content: bytes):
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte string
-        raise BatchFileError("文件编码无法识别，请另存为 UTF-8 编码的 CSV 或使用 XLSX 模板")
+        raise BatchFileError(gettext("文件编码无法识别，请另存为 UTF-8 编码的 CSV 或使用 XLSX 模板"))
     yield from csv.reader(io.StringIO(text, newline=""))
 
 
@@ -139,7 +202,7 @@ def _rows_from_xlsx(content: bytes):
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheet = workbook.get_sheet_by_index(0)
     except Exception:
-        raise BatchFileError("无法读取该 Excel 文件，请使用下载的 XLSX 模板或另存为 CSV") from None
+        raise BatchFileError(gettext("无法读取该 Excel 文件，请使用下载的 XLSX 模板或另存为 CSV")) from None
     for row in sheet.iter_rows():
         yield [_cell_text(value) for value in row]
 
@@ -155,8 +218,8 @@ def _header_map(header: list[str]) -> dict[str, int]:
                 break
     missing = [title for key, title, _, required in COLUMNS if required and key not in positions]
     if missing:
-        raise BatchFileError(f"第 1 行（表头）缺少列：{'、'.join(missing)}。请使用下载的模板，表头须包含：{'、'.join(TEMPLATE_HEADERS[:5])}",
-                             extra={"missing_columns": missing})
+        raise BatchFileError(gettext("第 1 行（表头）缺少列：{missing}。请使用下载的模板，表头须包含：{headers}").format(
+            missing="、".join(missing), headers="、".join(TEMPLATE_HEADERS[:5])), extra={"missing_columns": missing})
     return positions
 
 
@@ -164,22 +227,24 @@ def parse_batch_file(content: bytes, *, filename: str, max_lines: int = MAX_LINE
     """Read an uploaded batch file. Raises BatchFileError for a file that cannot be read at all; line problems come
     back in ``errors`` (nothing is created from a file that has any)."""
     if len(content) > MAX_BYTES:
-        raise BatchFileError(f"文件超过 {MAX_BYTES // 1024 // 1024} MB，请拆分为多个批次上传")
+        raise BatchFileError(gettext("文件超过 {megabytes} MB，请拆分为多个批次上传").format(
+            megabytes=MAX_BYTES // 1024 // 1024))
     lower = filename.lower()
     if lower.endswith(".csv"):
         rows = _rows_from_csv(content)
     elif lower.endswith(".xlsx"):
         if not content.startswith(b"PK"):
-            raise BatchFileError("文件扩展名是 .xlsx，但内容不是 Excel 文件，请重新导出")
+            raise BatchFileError(gettext("文件扩展名是 .xlsx，但内容不是 Excel 文件，请重新导出"))
         rows = _rows_from_xlsx(content)
     else:
-        raise BatchFileError("只支持 CSV 或 XLSX 文件，请使用下载的模板")
+        raise BatchFileError(gettext("只支持 CSV 或 XLSX 文件，请使用下载的模板"))
     rows = iter(rows)
     header = next(rows, None)
     if header is None:
-        raise BatchFileError("文件是空的，请按模板填写后再上传")
+        raise BatchFileError(gettext("文件是空的，请按模板填写后再上传"))
     positions = _header_map(header)
-    titles = {key: title for key, title, _, _ in COLUMNS}
+    titles = COLUMN_LABELS
+    empty, name_label, account_label = gettext_lazy("不能为空"), COLUMN_LABELS["name"], COLUMN_LABELS["account"]
     lines: list[BatchLine] = []
     errors: list[LineError] = []
     seen_orders: dict[str, int] = {}
@@ -188,46 +253,48 @@ def parse_batch_file(content: bytes, *, filename: str, max_lines: int = MAX_LINE
         if not any(cell.strip() for cell in row):
             continue
         if len(lines) + len(errors) >= max_lines:
-            raise BatchFileError(f"单个批次最多 {max_lines} 行，请拆分后上传")
+            raise BatchFileError(gettext("单个批次最多 {max_lines} 行，请拆分后上传").format(max_lines=max_lines))
         values = {key: (row[index].strip() if index < len(row) else "") for key, index in positions.items()}
         line_errors: list[LineError] = []
 
         def check(key, fn, _values=values, _errors=line_errors, _line=line_number):
             text = _values.get(key, "")
             if not text:
-                _errors.append(LineError(_line, titles[key], "不能为空"))
+                _errors.append(LineError(_line, titles[key], empty))
                 return None
             try:
                 return fn(text)
-            except DomainError as error:
-                _errors.append(LineError(_line, titles[key], error.message))
+            except DomainError:
+                _errors.append(LineError(_line, titles[key], _lazy_message_of(fn, text)))
                 return None
 
         name = values.get("name", "")
         if not name:
-            line_errors.append(LineError(line_number, "姓名", "不能为空"))
+            line_errors.append(LineError(line_number, name_label, empty))
         elif len(name) > 50:
-            line_errors.append(LineError(line_number, "姓名", "超过 50 个字符"))
-        resident = check("id_number", lambda t: validate_resident_id(t, field_label="身份证号", today=today))
-        phone = check("phone", lambda t: validate_mobile(t, field_label="手机号"))
+            line_errors.append(LineError(line_number, name_label, gettext_lazy("超过 50 个字符")))
+        resident = check("id_number", lambda t: validate_resident_id(t, field_label=COLUMN_LABELS["id_number"],
+                                                                     today=today))
+        phone = check("phone", lambda t: validate_mobile(t, field_label=COLUMN_LABELS["phone"]))
         account_text = values.get("account", "")
         warnings: list[str] = []
         if not account_text:
-            line_errors.append(LineError(line_number, "收款账号", "不能为空"))
+            line_errors.append(LineError(line_number, account_label, empty))
         elif re.fullmatch(r"[0-9 ]+", account_text):
             try:
-                card = validate_bank_card(account_text, field_label="收款账号")
+                card = validate_bank_card(account_text, field_label=account_label)
                 account_text, warnings = card.number, card.warnings
-            except DomainError as error:
-                line_errors.append(LineError(line_number, "收款账号", error.message))
+            except DomainError:
+                line_errors.append(LineError(line_number, account_label, _lazy_message_of(
+                    validate_bank_card, account_text, field_label=account_label)))
         elif len(account_text) > 64:
-            line_errors.append(LineError(line_number, "收款账号", "超过 64 个字符"))
-        amount = check("amount", lambda t: money.parse_yuan(t, allow_zero=False, field="金额"))
+            line_errors.append(LineError(line_number, account_label, gettext_lazy("超过 64 个字符")))
+        amount = check("amount", lambda t: money.parse_yuan(t, allow_zero=False, field=COLUMN_LABELS["amount"]))
         order_no = values.get("merchant_order_no", "")
         if order_no:
             if order_no in seen_orders:
-                line_errors.append(LineError(line_number, "企业订单号",
-                                             f"与第 {seen_orders[order_no]} 行重复，每笔付款的企业订单号须唯一"))
+                line_errors.append(LineError(line_number, COLUMN_LABELS["merchant_order_no"], format_lazy(
+                    gettext_lazy("与第 {line} 行重复，每笔付款的企业订单号须唯一"), line=seen_orders[order_no])))
             else:
                 seen_orders[order_no] = line_number
         if line_errors:
@@ -237,5 +304,5 @@ def parse_batch_file(content: bytes, *, filename: str, max_lines: int = MAX_LINE
                                account=account_text, amount_fen=amount, remark=values.get("remark", "")[:200],
                                task_ref=values.get("task_ref", ""), merchant_order_no=order_no, warnings=warnings))
     if not lines and not errors:
-        raise BatchFileError("文件中没有付款明细，请从第 2 行开始填写")
+        raise BatchFileError(gettext("文件中没有付款明细，请从第 2 行开始填写"))
     return ParsedBatch(lines=lines, errors=errors)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -252,6 +253,12 @@ class PayoutOrder(FSMModelMixin, TenantOwnedModel):
         """退票: the channel took back a payment it had reported paid (the payee's account refused it later)."""
         self.finished_at, self.settled_by = at, by
         self.fail_code, self.fail_message = code[:64], message[:200]
+
+    def fail_message_shown(self) -> str:
+        """Why it failed, in the reader's language. ``fail_message`` is stored in Chinese (jobs and channel results
+        write it, with no reader): the platform's own reasons are in the catalogue (marked with gettext_noop where
+        they are written) and come out translated; a channel's own words are shown as the channel gave them."""
+        return gettext(self.fail_message) if self.fail_message else ""
 
     @transition(field=status, source=Status.DRAFT, target=Status.CANCELLED)
     def cancel(self, *, at) -> None:

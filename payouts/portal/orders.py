@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import can, enterprise_required
@@ -18,7 +19,7 @@ from core.exceptions import DomainError, NotFound
 from core.money import parse_yuan
 from ledger.selectors import merchant_available_fen
 from payouts import selectors
-from payouts.batch_file import template_csv, template_xlsx
+from payouts.batch_file import line_errors_shown, template_csv, template_xlsx
 from payouts.models import PayoutOrder
 from payouts.services import batches as batch_services
 from payouts.services import orders as order_services
@@ -76,6 +77,8 @@ def orders(request):
 @enterprise_required("view")
 def order_detail(request, order_id: int):
     order = _order(request, order_id)
+    # the page shows order.fail_message: this copy (never saved) carries it in the reader's language
+    order.fail_message = order.fail_message_shown()
     return render(request, "payouts/orders/detail.html", {"order": order,
                                                           "can_confirm": can(request.user, "confirm_payments")})
 
@@ -90,13 +93,13 @@ def order_new(request):
             amount = request.POST.get("amount", "").strip()
             order = order_services.payout_order_create(
                 merchant=merchant, actor=request.user, payable_id=int(request.POST.get("payable_id") or 0),
-                amount_fen=parse_yuan(amount, allow_zero=False, field="金额") if amount else None,
+                amount_fen=parse_yuan(amount, allow_zero=False, field=_("金额")) if amount else None,
                 merchant_order_no=request.POST.get("merchant_order_no", ""),
                 channel=request.POST.get("channel", "BANK"), remark=request.POST.get("remark", ""), now=timezone.now())
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "已生成付款订单，请核对报价后输入短信验证码确认")
+            messages.success(request, _("已生成付款订单，请核对报价后输入短信验证码确认"))
             return redirect("enterprise:payouts-order", order_id=order.pk)
     payables = payable_work_list(merchant=merchant)[:200]
     return render(request, "payouts/orders/new.html", {"payables": payables,
@@ -112,11 +115,11 @@ def order_action(request, order_id: int):
             order_services.payout_order_confirm_with_sms(merchant=request.merchant, order_id=order_id,
                                                          actor=request.user, sms_code=request.POST.get("sms_code", ""),
                                                          now=timezone.now())
-            messages.success(request, "已确认付款：资金已冻结，正在发放")
+            messages.success(request, _("已确认付款：资金已冻结，正在发放"))
         elif action == "cancel":
             order_services.payout_order_cancel(merchant=request.merchant, order_id=order_id, actor=request.user,
                                                now=timezone.now())
-            messages.success(request, "订单已取消")
+            messages.success(request, _("订单已取消"))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("enterprise:payouts-order", order_id=order_id)
@@ -132,6 +135,7 @@ def order_receipt(request, order_id: int):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("enterprise:payouts-order", order_id=order_id)
+    # the receipt is a Chinese document (as its file name), whatever the reader's language
     return FileResponse(receipt.file.open("rb"), as_attachment=True, filename=f"电子回单-{order.order_no}.pdf",
                         content_type="application/pdf")
 
@@ -143,7 +147,7 @@ def sms_send(request):
         order_services.payment_sms_send(actor=request.user, now=timezone.now(), ip=request.META.get("REMOTE_ADDR", ""))
     except DomainError as error:
         return JsonResponse(error.as_dict(), status=error.http_status)
-    return JsonResponse({"ok": True, "message": "验证码已发送到您绑定的手机"})
+    return JsonResponse({"ok": True, "message": _("验证码已发送到您绑定的手机")})
 
 
 @enterprise_required("view")
@@ -151,11 +155,11 @@ def batches(request):
     merchant = request.merchant
     if request.method == "POST":
         if not can(request.user, "confirm_payments"):
-            messages.error(request, "您的角色无权发起付款")
+            messages.error(request, _("您的角色无权发起付款"))
             return redirect("enterprise:payouts-batches")
         upload = request.FILES.get("file")
         if upload is None:
-            messages.error(request, "请选择 CSV 或 XLSX 文件")
+            messages.error(request, _("请选择 CSV 或 XLSX 文件"))
         else:
             try:
                 batch = batch_services.payout_batch_upload(
@@ -176,7 +180,7 @@ def batch_detail(request, batch_id: int):
     orders_page = Paginator(selectors.payout_order_list(merchant=request.merchant, batch_id=batch.pk), 50).get_page(
         request.GET.get("page"))
     return render(request, "payouts/orders/batch.html", {
-        "batch": batch, "orders_page": orders_page, "errors": batch.errors[:500],
+        "batch": batch, "orders_page": orders_page, "errors": line_errors_shown(batch.errors[:500]),
         "progress": selectors.payout_batch_progress(merchant=request.merchant, batch_id=batch.pk),
         "available_fen": merchant_available_fen(merchant=request.merchant),
         "can_confirm": can(request.user, "confirm_payments")})
@@ -196,16 +200,16 @@ def batch_action(request, batch_id: int):
             batch = batch_services.payout_batch_confirm(merchant=request.merchant, batch_id=batch_id,
                                                         actor=request.user, sms_code=request.POST.get("sms_code", ""),
                                                         now=now)
-            messages.success(request, "已提交，等待第二位有付款权限的人员复核" if batch.status == "AWAITING_APPROVAL"
-                             else "已确认：资金已冻结，正在发放")
+            messages.success(request, _("已提交，等待第二位有付款权限的人员复核") if batch.status == "AWAITING_APPROVAL"
+                             else _("已确认：资金已冻结，正在发放"))
         elif action == "remove_invalid":
             batch_services.payout_batch_remove_invalid(merchant=request.merchant, batch_id=batch_id,
                                                        actor=request.user, now=now)
-            messages.success(request, "已移除错误行，可以确认付款")
+            messages.success(request, _("已移除错误行，可以确认付款"))
         elif action == "cancel":
             batch_services.payout_batch_cancel(merchant=request.merchant, batch_id=batch_id, actor=request.user,
                                                now=now)
-            messages.success(request, "批次已取消")
+            messages.success(request, _("批次已取消"))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("enterprise:payouts-batch", batch_id=batch_id)

@@ -15,10 +15,15 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Count, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core import audit
 from core.jobs import enqueue_on_commit
@@ -29,11 +34,11 @@ from ledger.selectors import merchant_account
 from ledger.services import EntrySpec, entries_post
 from members.models import Member, MemberMerchant, PayoutAccount
 from merchants.selectors import merchant_configuration
-from payouts.batch_file import parse_batch_file
+from payouts.batch_file import COLUMN_LABELS, Text, line_error_record, line_errors_shown, parse_batch_file
 from payouts.exceptions_orders import BatchHasErrors, BatchNotFound, BatchStateInvalid, SecondApprovalRequired
 from payouts.models import PayoutBatch, PayoutOrder
 from payouts.services import pricing
-from payouts.services.orders import FREEZE_KIND, check_channel, new_key, verify_payment_sms
+from payouts.services.orders import CHANNEL_LABEL, FREEZE_KIND, check_channel, new_key, verify_payment_sms
 from payouts.services.sql import copy_insert, new_rows, update_rows
 from risk.payments import PaymentToCheck, check_payments
 from tasks.bulk import payable_work_release_many, payable_work_reserve_many
@@ -44,7 +49,6 @@ CHUNK = 5000
 ANALYZE_AFTER_LINES = 10000
 FREEZE_ADJUST_KIND = "payout.freeze_adjust"
 DISPATCH_CHUNK = 1000  # one background job per 1,000 lines at most
-CHANNEL_LABEL = {"BANK": "银行卡", "ALIPAY": "支付宝", "WECHAT": "微信"}
 
 
 def new_batch_no(now) -> str:
@@ -77,7 +81,9 @@ def payout_batch_upload(*, merchant, actor, content: bytes, filename: str, chann
     return batch
 
 
-def _error(errors: list, line: int, column: str, message: str) -> None:
+def _error(errors: list, line: int, column: Text, message: Text) -> None:
+    """Record a bad line; column and message are lazy texts, rendered in every language when the batch stores them
+    (``payouts.batch_file.line_error_record``): the check runs in a job, and the reader's language is not known."""
     errors.append({"line": line, "column": column, "message": message})
 
 
@@ -125,7 +131,8 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
         del chunk
         _progress(batch.pk, stage="checking", checked_lines=done)
     del lines, total
-    errors.sort(key=lambda e: (e["line"], e["column"]))
+    with translation.override(settings.LANGUAGE_CODE):  # the same order whatever language the worker runs in
+        errors.sort(key=lambda e: (e["line"], str(e["column"])))
     if done >= ANALYZE_AFTER_LINES and connection.vendor == "postgresql":
         # tens of thousands of new orders: refresh the planner's statistics now rather than when autovacuum gets
         # to it, so the confirmation and the dispatch jobs' queries are planned on the table as it is
@@ -146,7 +153,7 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
         batch.line_count = line_count
         batch.checked_lines = line_count
         batch.error_count = len({e["line"] for e in errors})
-        batch.errors = errors[:5000]
+        batch.errors = [line_error_record(e) for e in errors[:5000]]
         if errors:
             batch.mark_invalid()
         else:
@@ -195,46 +202,52 @@ def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry,
     taken_nos = set(PayoutOrder.objects.for_tenant(merchant).filter(merchant_order_no__any=given_nos)
                     .values_list("merchant_order_no", flat=True)) if given_nos else set()
 
+    id_label, account_label, task_label = (COLUMN_LABELS["id_number"], COLUMN_LABELS["account"],
+                                           COLUMN_LABELS["task_ref"])
     candidates = []  # (line, member, account row, payable_id)
     for line in lines:
         member = members.get(id_index[line.line])
         if member is None:
-            _error(errors, line.line, "身份证号", "平台上没有该身份证号的灵工人员；请先邀请其注册并完成实名认证")
+            _error(errors, line.line, id_label, gettext_lazy("平台上没有该身份证号的灵工人员；请先邀请其注册并完成实名认证"))
             continue
         if member.name != line.name.strip():
-            _error(errors, line.line, "姓名", "姓名与该身份证号的实名信息不一致，请核对")
+            _error(errors, line.line, COLUMN_LABELS["name"], gettext_lazy("姓名与该身份证号的实名信息不一致，请核对"))
             continue
         if not member.is_verified:
-            _error(errors, line.line, "身份证号", "该灵工人员尚未完成实名认证")
+            _error(errors, line.line, id_label, gettext_lazy("该灵工人员尚未完成实名认证"))
             continue
         if member.pk not in signed:
-            _error(errors, line.line, "身份证号", f"该灵工人员尚未与“{merchant.name}”签署合作协议")
+            _error(errors, line.line, id_label, format_lazy(gettext_lazy("该灵工人员尚未与“{merchant}”签署合作协议"),
+                                                            merchant=merchant.name))
             continue
         account = accounts.get((member.pk, blind_index(line.account, purpose="payout_account")))
         if account is None:
-            _error(errors, line.line, "收款账号",
-                   f"该账号不是此人已绑定的{CHANNEL_LABEL[batch.channel]}收款账户；请核对账号或让其先在“收款账户”中添加")
+            _error(errors, line.line, account_label, format_lazy(
+                gettext_lazy("该账号不是此人已绑定的{channel}收款账户；请核对账号或让其先在“收款账户”中添加"),
+                channel=CHANNEL_LABEL[batch.channel]))
             continue
         ref = line.task_ref.strip()
         if not ref.isdigit():
-            _error(errors, line.line, "任务编号", "请填写已验收工作对应的任务编号（每笔付款必须对应已验收的工作）")
+            _error(errors, line.line, task_label, gettext_lazy("请填写已验收工作对应的任务编号（每笔付款必须对应已验收的工作）"))
             continue
         payable = payables_by_id.get(int(ref))
         if payable is None or payable[1] != member.pk:
             options = [p for p in payables_by_task.get((int(ref), member.pk), []) if p[0] not in carry.used_payables]
             payable = options[0] if options else None
         if payable is None:
-            _error(errors, line.line, "任务编号", "没有找到此人在该任务下已验收、待付款的工作")
+            _error(errors, line.line, task_label, gettext_lazy("没有找到此人在该任务下已验收、待付款的工作"))
             continue
         if payable[4] != PayableWork.Status.READY or payable[0] in carry.used_payables:
-            _error(errors, line.line, "任务编号", "该工作已在其他付款中或已付款，不能重复付款")
+            _error(errors, line.line, task_label, gettext_lazy("该工作已在其他付款中或已付款，不能重复付款"))
             continue
         if line.amount_fen > payable[3]:
-            _error(errors, line.line, "金额", f"金额超过该工作的验收金额 {payable[3] / 100:.2f} 元")
+            _error(errors, line.line, COLUMN_LABELS["amount"], format_lazy(
+                gettext_lazy("金额超过该工作的验收金额 {amount} 元"), amount=f"{payable[3] / 100:.2f}"))
             continue
         if line.merchant_order_no:
             if line.merchant_order_no in taken_nos or line.merchant_order_no in carry.seen_nos:
-                _error(errors, line.line, "企业订单号", "企业订单号已使用过，每笔付款需唯一")
+                _error(errors, line.line, COLUMN_LABELS["merchant_order_no"],
+                       gettext_lazy("企业订单号已使用过，每笔付款需唯一"))
                 continue
             carry.seen_nos.add(line.merchant_order_no)
         carry.used_payables.add(payable[0])
@@ -248,7 +261,7 @@ def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry,
     carry.month_paid.update(pricing.worker_month_paid(merchant=merchant, member_ids=new_members, now=now))
     payments = [PaymentToCheck(key=c[0].line, member_id=c[1].pk, id_number_index=c[1].id_number_index or "",
                                amount_fen=p.gross_fen)
-                for c, p in zip(candidates, priced_all, strict=True) if not isinstance(p, str)]
+                for c, p in zip(candidates, priced_all, strict=True) if isinstance(p, pricing.Priced)]
     decisions = check_payments(config=config, payments=payments, month_paid_by_member=carry.month_paid,
                                day_paid_fen=carry.day_fen)
     for payment in payments:  # what passed counts towards the limits of the lines after it
@@ -258,13 +271,14 @@ def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry,
 
     orders, payable_ids = [], []
     for (line, member, account, payable_id), priced in zip(candidates, priced_all, strict=True):
-        if isinstance(priced, str):
-            _error(errors, line.line, "金额", priced)
+        if not isinstance(priced, pricing.Priced):
+            _error(errors, line.line, COLUMN_LABELS["amount"], priced)
             carry.used_payables.discard(payable_id)
             continue
         decision = decisions[line.line]
         if decision.rejected:
-            _error(errors, line.line, "风控", decision.summary())
+            # the reasons as risk words them, joined again in each language the error is rendered in
+            _error(errors, line.line, gettext_lazy("风控"), lazy(decision.summary, str)())
             carry.used_payables.discard(payable_id)
             continue
         order_no = f"{batch.batch_no}{line.line:06d}"
@@ -305,7 +319,7 @@ def _batch_for_update(*, merchant, batch_id: int) -> PayoutBatch:
     try:
         return PayoutBatch.objects.for_tenant(merchant).select_for_update().get(pk=batch_id)
     except (PayoutBatch.DoesNotExist, ValueError, TypeError):
-        raise BatchNotFound("未找到该付款批次") from None
+        raise BatchNotFound(_("未找到该付款批次")) from None
 
 
 @transaction.atomic
@@ -315,9 +329,9 @@ def payout_batch_remove_invalid(*, merchant, batch_id: int, actor, now) -> Payou
     Raises BatchNotFound, BatchStateInvalid (not INVALID, or no valid line left)."""
     batch = _batch_for_update(merchant=merchant, batch_id=batch_id)
     if batch.status != PayoutBatch.Status.INVALID:
-        raise BatchStateInvalid(f"批次状态为“{batch.get_status_display()}”，没有可移除的错误行")
+        raise BatchStateInvalid(_("批次状态为“{status}”，没有可移除的错误行").format(status=batch.get_status_display()))
     if not batch.order_count:
-        raise BatchStateInvalid("该批次没有有效的付款行，请修改文件后重新上传")
+        raise BatchStateInvalid(_("该批次没有有效的付款行，请修改文件后重新上传"))
     batch.errors_removed = True
     batch.mark_quoted(at=now)
     batch.save()
@@ -332,7 +346,7 @@ def payout_batch_cancel(*, merchant, batch_id: int, actor, now) -> PayoutBatch:
     batch = _batch_for_update(merchant=merchant, batch_id=batch_id)
     if batch.status not in (PayoutBatch.Status.CHECKING, PayoutBatch.Status.INVALID, PayoutBatch.Status.QUOTED,
                             PayoutBatch.Status.AWAITING_APPROVAL):
-        raise BatchStateInvalid(f"批次状态为“{batch.get_status_display()}”，不能取消")
+        raise BatchStateInvalid(_("批次状态为“{status}”，不能取消").format(status=batch.get_status_display()))
     payable_ids = list(PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).exclude(payable=None)
                        .values_list("payable_id", flat=True))
     PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).update(
@@ -361,8 +375,8 @@ def payout_batch_confirm_verified(*, merchant, batch_id: int, actor, now) -> Pay
     """The confirmation itself, once the user is verified (tests and the benchmark call it directly)."""
     batch = _batch_for_update(merchant=merchant, batch_id=batch_id)
     if batch.status == PayoutBatch.Status.INVALID:
-        raise BatchHasErrors(f"该批次有 {batch.error_count} 行错误：请修改文件重新上传，或先移除错误行",
-                             extra={"errors": batch.errors[:50]})
+        raise BatchHasErrors(_("该批次有 {count} 行错误：请修改文件重新上传，或先移除错误行").format(
+            count=batch.error_count), extra={"errors": line_errors_shown(batch.errors[:50])})
     config = merchant_configuration(merchant=merchant)
     if batch.status == PayoutBatch.Status.QUOTED:
         if batch.gross_fen > config.second_approval_threshold_fen:
@@ -374,10 +388,10 @@ def payout_batch_confirm_verified(*, merchant, batch_id: int, actor, now) -> Pay
         approver = None
     elif batch.status == PayoutBatch.Status.AWAITING_APPROVAL:
         if actor is not None and batch.confirmed_by_id == getattr(actor, "pk", None):
-            raise SecondApprovalRequired("该批次金额超过复核阈值，需由另一位有付款权限的人员复核确认")
+            raise SecondApprovalRequired(_("该批次金额超过复核阈值，需由另一位有付款权限的人员复核确认"))
         approver = actor
     else:
-        raise BatchStateInvalid(f"批次状态为“{batch.get_status_display()}”，不能确认")
+        raise BatchStateInvalid(_("批次状态为“{status}”，不能确认").format(status=batch.get_status_display()))
 
     available = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_AVAILABLE)
     frozen = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_FROZEN)
@@ -385,7 +399,7 @@ def payout_batch_confirm_verified(*, merchant, batch_id: int, actor, now) -> Pay
     ids = list(PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).order_by("line_no", "id")
                .values_list("id", flat=True))
     if not ids:
-        raise BatchStateInvalid("该批次没有待确认的付款")
+        raise BatchStateInvalid(_("该批次没有待确认的付款"))
     # The quoted figures are frozen now; the tax itself is withheld when each order is disbursed (the liability
     # arises on payment), by the dispatch job of its chunk: ``batch_orders_withhold``.
     PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).update(
@@ -410,8 +424,11 @@ def payout_batch_confirm_verified(*, merchant, batch_id: int, actor, now) -> Pay
 WITHHOLD_FIELDS = ("id", "merchant_id", "batch_id", "order_no", "member_id", "amount_fen", "tax_bearer", "gross_fen",
                    "net_fen", "fee_fen", "fee_bearer", "fee_timing", "payee_fen", "freeze_fen", "iit_fen", "vat_fen",
                    "surcharge_fen", "tax_fen", "tax_lines", "status", "withheld_at")
-NOTHING_TO_PAY = ("NOTHING_TO_PAY", "按发放时的税费计算，实发金额不大于 0，未发放；款项已解冻")
-TAX_UNFUNDED = ("TAX_UNFUNDED", "发放时税费增加，可用余额不足以补足，未发放；款项已解冻")
+# Fail messages are stored on the order in Chinese (a job writes them; no reader's language); gettext_noop puts them
+# in the catalogue and the portal and the API translate them when they show the order (PayoutOrder.fail_message_shown).
+NOTHING_TO_PAY = ("NOTHING_TO_PAY", gettext_noop("按发放时的税费计算，实发金额不大于 0，未发放；款项已解冻"))
+TAX_UNFUNDED = ("TAX_UNFUNDED", gettext_noop("发放时税费增加，可用余额不足以补足，未发放；款项已解冻"))
+MEMBER_NOT_VERIFIED = ("MEMBER_NOT_VERIFIED", gettext_noop("该灵工人员实名认证状态已失效，不能发放；款项已解冻"))
 
 
 def withholding_exists():
@@ -446,8 +463,7 @@ def batch_orders_withhold(*, order_ids, now) -> dict[str, int]:
                    .filter(verification_status=Member.Verification.VERIFIED).values_list("pk", flat=True))
     lapsed = [pk for pk, member_id in pending if member_id not in verified]
     if lapsed:
-        _fail_confirmed(lapsed, now=now, code="MEMBER_NOT_VERIFIED",
-                        message="该灵工人员实名认证状态已失效，不能发放；款项已解冻")
+        _fail_confirmed(lapsed, now=now, code=MEMBER_NOT_VERIFIED[0], message=MEMBER_NOT_VERIFIED[1])
     withheld, unpaid, changed_batches = _withhold_orders([pk for pk, member_id in pending if member_id in verified],
                                                          now=now)
     for (code, message), ids in unpaid.items():

@@ -15,6 +15,8 @@ import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.jobs import enqueue_on_commit
@@ -44,6 +46,7 @@ from tax.bulk import PaymentItem, tax_withhold_many
 
 CHANNELS = ("BANK", "ALIPAY", "WECHAT")
 FREEZE_KIND = "payout.freeze"
+CHANNEL_LABEL = {"BANK": gettext_lazy("银行卡"), "ALIPAY": gettext_lazy("支付宝"), "WECHAT": gettext_lazy("微信")}
 
 
 def new_key() -> str:
@@ -62,8 +65,8 @@ def enabled_channels(config) -> list[str]:
 def check_channel(config, channel: str) -> str:
     channel = (channel or "").upper()
     if channel not in enabled_channels(config):
-        raise ChannelNotEnabled(f"付款通道“{channel or '未选择'}”未开通；可用通道：{'、'.join(enabled_channels(config))}",
-                                extra={"field": "channel"})
+        raise ChannelNotEnabled(_("付款通道“{channel}”未开通；可用通道：{enabled}").format(
+            channel=channel or _("未选择"), enabled="、".join(enabled_channels(config))), extra={"field": "channel"})
     return channel
 
 
@@ -93,27 +96,30 @@ def payout_order_create(*, merchant, actor, payable_id: int, amount_fen: int | N
     channel = check_channel(config, channel)
     payable = payable_work_get(merchant=merchant, payable_id=payable_id)
     if payable.status != PayableWork.Status.READY:
-        raise OrderInvalid(f"该工作当前为“{payable.get_status_display()}”，不能再次付款", extra={"field": "payable_id"})
+        raise OrderInvalid(_("该工作当前为“{status}”，不能再次付款").format(status=payable.get_status_display()),
+                           extra={"field": "payable_id"})
     amount_fen = payable.amount_fen if amount_fen is None else amount_fen
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise OrderInvalid("付款金额必须大于 0", extra={"field": "amount"})
+        raise OrderInvalid(_("付款金额必须大于 0"), extra={"field": "amount"})
     if amount_fen > payable.amount_fen:
-        raise OrderInvalid(f"付款金额不能超过验收金额 {payable.amount_fen / 100:.2f} 元", extra={"field": "amount"})
+        raise OrderInvalid(_("付款金额不能超过验收金额 {amount} 元").format(amount=f"{payable.amount_fen / 100:.2f}"),
+                           extra={"field": "amount"})
     member = payable.member
     eligibility = worker_eligibility(member=member, merchant=merchant)
     if not eligibility.ok:
-        raise OrderInvalid("该灵工人员不能收款：" + "；".join(m["message"] for m in eligibility.missing),
+        raise OrderInvalid(_("该灵工人员不能收款：{reasons}").format(
+            reasons="；".join(str(m["message"]) for m in eligibility.missing)),
                            extra={"field": "member", "missing": eligibility.missing})
     account = account_for(member, channel, account_number)
     if account is None:
-        raise OrderInvalid("该灵工人员没有可用的" + {"BANK": "银行卡", "ALIPAY": "支付宝", "WECHAT": "微信"}[channel]
-                           + ("收款账户，或账号不属于本人" if account_number else "收款账户，请提醒其在“收款账户”中添加"),
-                           extra={"field": "account"})
+        message = (_("该灵工人员没有可用的{channel}收款账户，或账号不属于本人") if account_number
+                   else _("该灵工人员没有可用的{channel}收款账户，请提醒其在“收款账户”中添加"))
+        raise OrderInvalid(message.format(channel=CHANNEL_LABEL[channel]), extra={"field": "account"})
     priced = pricing.price_lines(config=config, lines=[(member, amount_fen)], liability_date=timezone.localdate(now),
                                  now=now, month_volume_before=pricing.month_volume_before_fen(merchant=merchant,
                                                                                                now=now))[0]
-    if isinstance(priced, str):
-        raise OrderInvalid(priced, extra={"field": "amount"})
+    if not isinstance(priced, pricing.Priced):
+        raise OrderInvalid(str(priced), extra={"field": "amount"})
     decision = check_payments(
         config=config,
         payments=[PaymentToCheck(key=0, member_id=member.pk, id_number_index=member.id_number_index or "",
@@ -128,12 +134,13 @@ def payout_order_create(*, merchant, actor, payable_id: int, amount_fen: int | N
                         payable=payable, channel=channel, payee_name_masked=mask_name(member.name),
                         account_masked=account.account_masked, remark=remark[:100], **priced.order_fields())
     if len(order.merchant_order_no) > 64:
-        raise OrderInvalid("企业订单号最长 64 个字符", extra={"field": "merchant_order_no"})
+        raise OrderInvalid(_("企业订单号最长 64 个字符"), extra={"field": "merchant_order_no"})
     try:
         with transaction.atomic():
             order.save(force_insert=True)
     except IntegrityError:
-        raise MerchantOrderNoTaken(f"企业订单号 {order.merchant_order_no} 已使用；每笔付款请使用新的订单号",
+        raise MerchantOrderNoTaken(_("企业订单号 {merchant_order_no} 已使用；每笔付款请使用新的订单号").format(
+            merchant_order_no=order.merchant_order_no),
                                    extra={"merchant_order_no": order.merchant_order_no}) from None
     payable_work_reserve_many(merchant=merchant, payable_ids=[payable.pk], ref=order.order_no, now=now)
     audit.record(event="payouts.order.created", now=now, actor=actor, subject=order,
@@ -146,7 +153,7 @@ def _order_for_update(*, merchant, order_id: int) -> PayoutOrder:
     try:
         return PayoutOrder.objects.for_tenant(merchant).select_for_update().get(pk=order_id)
     except (PayoutOrder.DoesNotExist, ValueError, TypeError):
-        raise OrderNotFound("未找到该付款订单") from None
+        raise OrderNotFound(_("未找到该付款订单")) from None
 
 
 def apply_withholding(order: PayoutOrder, row) -> None:
@@ -163,7 +170,7 @@ def apply_withholding(order: PayoutOrder, row) -> None:
                                         else 0)
     order.tax_lines = pricing.split_tax_lines(row.lines)
     if order.payee_fen <= 0:
-        raise OrderInvalid("扣除税费和服务费后实发金额不大于 0，请提高付款金额", extra={"order_no": order.order_no})
+        raise OrderInvalid(str(pricing.NOTHING_LEFT), extra={"order_no": order.order_no})
 
 
 @transaction.atomic(durable=True)
@@ -175,9 +182,9 @@ def payout_order_confirm(*, merchant, order_id: int, actor, now) -> PayoutOrder:
     """
     order = _order_for_update(merchant=merchant, order_id=order_id)
     if order.status != PayoutOrder.Status.DRAFT:
-        raise OrderStateInvalid(f"订单状态为“{order.get_status_display()}”，不能确认")
+        raise OrderStateInvalid(_("订单状态为“{status}”，不能确认").format(status=order.get_status_display()))
     if order.batch_id:
-        raise OrderStateInvalid("批次中的订单请在批次页面整体确认")
+        raise OrderStateInvalid(_("批次中的订单请在批次页面整体确认"))
     available = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_AVAILABLE)
     frozen = merchant_account(merchant=merchant, kind=AccountKind.MERCHANT_FROZEN)
     # Ledger accounts before anything that audits: the audit log's lock is held to the end of the transaction,
@@ -216,7 +223,7 @@ def verify_payment_sms(*, actor, sms_code: str, now) -> None:
 
     require_capability(actor, "confirm_payments")
     if not actor.phone:
-        raise OrderInvalid("您的账号未绑定手机号，不能接收付款验证码；请管理员为您绑定后再确认", extra={"field": "sms_code"})
+        raise OrderInvalid(_("您的账号未绑定手机号，不能接收付款验证码；请管理员为您绑定后再确认"), extra={"field": "sms_code"})
     sms_code_verify(phone=actor.phone, purpose=SmsCode.Purpose.PAYMENT, code=sms_code, now=now)
 
 
@@ -227,7 +234,7 @@ def payment_sms_send(*, actor, now, ip: str = ""):
 
     require_capability(actor, "confirm_payments")
     if not actor.phone:
-        raise OrderInvalid("您的账号未绑定手机号，不能接收付款验证码", extra={"field": "sms_code"})
+        raise OrderInvalid(_("您的账号未绑定手机号，不能接收付款验证码"), extra={"field": "sms_code"})
     return sms_code_send(phone=actor.phone, purpose=SmsCode.Purpose.PAYMENT, now=now, ip=ip)
 
 
@@ -236,8 +243,9 @@ def payout_order_cancel(*, merchant, order_id: int, actor, now) -> PayoutOrder:
     """Cancel an order not yet confirmed; its work is free to be paid again. Raises OrderNotFound, OrderStateInvalid."""
     order = _order_for_update(merchant=merchant, order_id=order_id)
     if order.status != PayoutOrder.Status.DRAFT or order.batch_id:
-        raise OrderStateInvalid(f"订单状态为“{order.get_status_display()}”，不能取消"
-                                + ("；批次中的订单请取消整个批次" if order.batch_id else ""))
+        message = (_("订单状态为“{status}”，不能取消；批次中的订单请取消整个批次") if order.batch_id
+                   else _("订单状态为“{status}”，不能取消"))
+        raise OrderStateInvalid(message.format(status=order.get_status_display()))
     order.cancel(at=now)
     order.save()
     if order.payable_id:

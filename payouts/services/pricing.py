@@ -11,12 +11,18 @@ from dataclasses import dataclass, field
 
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from payouts.billing import FeeLine, fee_for_payment
 from payouts.models import PayoutOrder
 from tax.bulk import PaymentItem, tax_quote_many
 
 COUNTED = (PayoutOrder.Status.CONFIRMED, *PayoutOrder.IN_FLIGHT, PayoutOrder.Status.SUCCEEDED)
+
+
+# Why a line cannot be priced: a lazy text, as a batch's check (a job) renders it in every language when it stores it
+NOTHING_LEFT = gettext_lazy("扣除税费和服务费后实发金额不大于 0，请提高付款金额")
 
 
 @dataclass
@@ -85,8 +91,8 @@ def split_tax_lines(lines: list[dict]) -> list[dict]:
 
 
 def price_lines(*, config, lines: list[tuple[object, int]], liability_date: dt.date, now,
-                month_volume_before: int, states: dict | None = None) -> list[Priced | str]:
-    """Price ``lines`` = [(member, amount_fen)]: a ``Priced`` per line, or a message why it cannot be paid.
+                month_volume_before: int, states: dict | None = None) -> list[Priced | Promise]:
+    """Price ``lines`` = [(member, amount_fen)]: a ``Priced`` per line, or why it cannot be paid (a lazy text).
 
     Who bears the tax decides what ``amount_fen`` means: WORKER → it is the gross, the worker nets less; MERCHANT → it
     is what the worker nets, the engine grosses up. The fee base is the gross.
@@ -96,7 +102,7 @@ def price_lines(*, config, lines: list[tuple[object, int]], liability_date: dt.d
                          net_fen=amount if bearer == "MERCHANT" else None) for member, amount in lines]
     quotes = tax_quote_many(items=items, bearer=bearer, liability_date=liability_date, now=now, states=states,
                             brief=True)
-    result: list[Priced | str] = []
+    result: list[Priced | Promise] = []
     for (_member, amount), quote in zip(lines, quotes, strict=True):
         fee = fee_for_payment(config, amount_fen=quote.gross_fen, month_volume_before_fen=month_volume_before)
         surcharge = quote.surcharges_fen
@@ -107,7 +113,7 @@ def price_lines(*, config, lines: list[tuple[object, int]], liability_date: dt.d
             payee = quote.net_fen
             freeze = quote.gross_fen + (fee.fee_fen if fee.timing == "BEFORE" else 0)
         if payee <= 0:
-            result.append("扣除税费和服务费后实发金额不大于 0，请提高付款金额")
+            result.append(NOTHING_LEFT)
             continue
         result.append(Priced(amount_fen=amount, gross_fen=quote.gross_fen, iit_fen=quote.iit_fen,
                              vat_fen=quote.vat_fen, surcharge_fen=surcharge, net_fen=quote.net_fen, fee=fee,
