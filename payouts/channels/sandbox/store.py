@@ -120,8 +120,8 @@ class Store:
             dirty, self._dirty = self._dirty, {name: set() for name in self._dirty}
             orders = [tuple(self._orders[k][c] for c in ORDER_COLUMNS) for k in dirty["orders"]]
             attempts = [(*k, self._attempts[k]) for k in dirty["attempts"]]
-            notes = [tuple(self._notifications[i][c] if c != "payload" else
-                           json.dumps(self._notifications[i][c], ensure_ascii=False) for c in NOTIFICATION_COLUMNS)
+            notes = [tuple(self._notifications[i][c] for c in NOTIFICATION_COLUMNS[:5]) + (self._payload_text(i),)
+                     + tuple(self._notifications[i][c] for c in NOTIFICATION_COLUMNS[6:])
                      for i in dirty["notifications"]]
             topups = [tuple(self._topups[s].get(c, "") for c in TOPUP_COLUMNS) for s in dirty["topups"]]
         if not (orders or attempts or notes or topups):
@@ -141,6 +141,13 @@ class Store:
                         self._dirty[name] |= keys
                 raise
         return len(orders) + len(attempts) + len(notes) + len(topups)
+
+    def _payload_text(self, note_id: int) -> str:
+        """The payload as stored (JSON), encoded once: a notification is written again when leased and answered."""
+        note = self._notifications[note_id]
+        if "_payload_text" not in note:
+            note["_payload_text"] = json.dumps(note["payload"], ensure_ascii=False)
+        return note["_payload_text"]
 
     def close(self) -> None:
         self.flush()
@@ -259,7 +266,7 @@ class Store:
 
     def notifications(self) -> list[dict]:
         with self.lock:
-            return [{k: v for k, v in n.items() if k not in ("payload", "url", "due_at")}
+            return [{k: v for k, v in n.items() if k not in ("payload", "_payload_text", "url", "due_at")}
                     for _, n in sorted(self._notifications.items())]
 
     # --- top-ups -----------------------------------------------------------------------------------------
