@@ -34,7 +34,14 @@ from ledger.selectors import merchant_account
 from ledger.services import EntrySpec, entries_post
 from members.models import Member, MemberMerchant, PayoutAccount
 from merchants.selectors import merchant_configuration
-from payouts.batch_file import COLUMN_LABELS, Text, line_error_record, line_errors_shown, parse_batch_file
+from payouts.batch_file import (
+    COLUMN_LABELS,
+    BatchFileError,
+    Text,
+    line_error_record,
+    line_errors_shown,
+    parse_batch_file,
+)
 from payouts.exceptions_orders import BatchHasErrors, BatchNotFound, BatchStateInvalid, SecondApprovalRequired
 from payouts.models import PayoutBatch, PayoutOrder
 from payouts.services import pricing
@@ -105,7 +112,11 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
     _progress(batch.pk, stage="parsing", checked_lines=0)
     with batch.file.open("rb") as handle:
         content = handle.read()
-    parsed = parse_batch_file(content, filename=batch.filename or batch.file.name)
+    try:
+        parsed = parse_batch_file(content, filename=batch.filename or batch.file.name)
+    except BatchFileError:  # the file as a whole cannot be read: the batch is invalid, with the reason
+        return _file_rejected(batch_id=batch.pk, content=content, filename=batch.filename or batch.file.name,
+                              now=now)
     del content
     errors = [e.as_dict() for e in parsed.errors]
     lines = parsed.lines
@@ -162,6 +173,36 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
         audit.record(event="payouts.batch.checked", now=now, subject=batch,
                      after={"batch_no": batch.batch_no, "orders": batch.order_count, "errors": batch.error_count,
                             "freeze_fen": batch.freeze_fen})
+    return batch
+
+
+class _FileReason:
+    """The reason a file was refused, in the active language (the reader re-runs in each language to say it)."""
+
+    def __init__(self, content: bytes, filename: str):
+        self.content, self.filename = content, filename
+
+    def __str__(self) -> str:
+        try:
+            parse_batch_file(self.content, filename=self.filename)
+        except BatchFileError as error:
+            return str(error.message if hasattr(error, "message") else error)
+        return ""
+
+
+def _file_rejected(*, batch_id: int, content: bytes, filename: str, now) -> PayoutBatch:
+    with transaction.atomic():
+        batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != PayoutBatch.Status.CHECKING:
+            return batch
+        batch.errors = [line_error_record({"line": 1, "column": gettext_lazy("文件"),
+                                           "message": _FileReason(content, filename)})]
+        batch.error_count = 1
+        batch.mark_invalid()
+        batch.save()
+        audit.record(event="payouts.batch.checked", now=now, subject=batch,
+                     after={"batch_no": batch.batch_no, "orders": 0, "errors": 1,
+                            "file_refused": batch.errors[0]["message"]})
     return batch
 
 
@@ -431,14 +472,19 @@ TAX_UNFUNDED = ("TAX_UNFUNDED", gettext_noop("发放时税费增加，可用余�
 MEMBER_NOT_VERIFIED = ("MEMBER_NOT_VERIFIED", gettext_noop("该灵工人员实名认证状态已失效，不能发放；款项已解冻"))
 
 
-def withholding_exists():
-    """``Exists`` for an order: its tax has been withheld (the dispatch sends only such orders)."""
-    from django.db.models import Exists, OuterRef
-
+def withheld_refs(orders) -> set[tuple[int, str]]:
+    """(merchant id, order no) of those of ``orders`` whose tax has been withheld (the dispatch sends only those).
+    Objects with ``merchant_id`` and ``order_no``; one query per enterprise on the withholding's unique index."""
     from tax.models import Withholding
 
-    return Exists(Withholding.objects.filter(merchant_id=OuterRef("merchant_id"), payment_ref=OuterRef("order_no"),
-                                             kind=Withholding.Kind.PAYMENT))
+    by_merchant: dict[int, list[str]] = defaultdict(list)
+    for order in orders:
+        by_merchant[order.merchant_id].append(order.order_no)
+    found: set[tuple[int, str]] = set()
+    for merchant_id, refs in by_merchant.items():
+        found.update(Withholding.objects.filter(merchant_id=merchant_id, kind=Withholding.Kind.PAYMENT,
+                                                payment_ref__any=refs).values_list("merchant_id", "payment_ref"))
+    return found
 
 
 def batch_orders_withhold(*, order_ids, now) -> dict[str, int]:
@@ -454,9 +500,13 @@ def batch_orders_withhold(*, order_ids, now) -> dict[str, int]:
     already withheld are skipped. The order's ``withheld_at`` is stamped when it is sent (``dispatch``), in the
     write that sends it, so the common case (figures as quoted) writes no order row here. Returns counts.
     """
-    pending = list(PayoutOrder.objects.filter(pk__any=list(order_ids), status=PayoutOrder.Status.CONFIRMED,
-                                              withheld_at=None).exclude(batch=None)
-                   .exclude(withholding_exists()).order_by("pk").values_list("pk", "member_id"))
+    # Looked up by primary key alone and filtered here: right after a batch is confirmed the planner's statistics
+    # still see its orders as drafts, and a plan built on the status column would read the whole batch per chunk.
+    rows = [row for row in PayoutOrder.objects.filter(pk__any=list(order_ids)).order_by("pk").values_list(
+        "pk", "member_id", "merchant_id", "order_no", "status", "withheld_at", "batch_id", named=True)
+        if row.status == PayoutOrder.Status.CONFIRMED and row.withheld_at is None and row.batch_id]
+    done = withheld_refs(rows)
+    pending = [(row.pk, row.member_id) for row in rows if (row.merchant_id, row.order_no) not in done]
     if not pending:
         return {"withheld": 0, "failed": 0}
     verified = set(Member.objects.filter(pk__any=sorted({m for _pk, m in pending}))
@@ -500,9 +550,11 @@ def _withhold_orders(order_ids: list[int], *, now) -> tuple[int, dict[tuple[str,
     if not order_ids:
         return 0, {}, []
     # lock order: orders → ledger accounts → tax accounts → the audit log (payouts.services.orders)
-    orders = list(PayoutOrder.objects.select_for_update(skip_locked=True).filter(
-        pk__any=order_ids, status=PayoutOrder.Status.CONFIRMED, withheld_at=None).exclude(withholding_exists())
-        .order_by("pk").only(*WITHHOLD_FIELDS))
+    orders = [o for o in PayoutOrder.objects.select_for_update(skip_locked=True).filter(pk__any=order_ids)
+              .order_by("pk").only(*WITHHOLD_FIELDS)
+              if o.status == PayoutOrder.Status.CONFIRMED and o.withheld_at is None]
+    done = withheld_refs(orders)
+    orders = [o for o in orders if (o.merchant_id, o.order_no) not in done]
     if not orders:
         return 0, {}, []
     merchants = {m.pk: m for m in Merchant.objects.filter(pk__any=sorted({o.merchant_id for o in orders}))}

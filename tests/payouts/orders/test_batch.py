@@ -147,3 +147,19 @@ def test_fee_during_is_frozen_at_disbursement_and_after_goes_to_the_statement(fu
     order = batch.orders.get()
     assert order.fee_frozen_fen == 48_000
     assert merchant_frozen_fen(merchant=funded) == order.freeze_fen + 48_000
+
+
+def test_a_file_that_cannot_be_read_at_all_makes_the_batch_invalid_with_the_reason(funded, enterprise_admin, now):
+    from django.utils import translation
+
+    from payouts.batch_file import line_errors_shown
+
+    batch = upload(funded, enterprise_admin, "姓名,金额\n张三,1.00\n".encode(), now)
+    assert batch.status == PayoutBatch.Status.INVALID and batch.order_count == 0
+    assert batch.error_count == 1 and batch.errors[0]["line"] == 1
+    assert "缺少列" in batch.errors[0]["message"]
+    with translation.override("en"):
+        shown = line_errors_shown(batch.errors)[0]
+    assert "缺少列" not in shown["message"] and shown["message"]
+    empty = upload(funded, enterprise_admin, b"", now)
+    assert empty.status == PayoutBatch.Status.INVALID and "空" in empty.errors[0]["message"]
