@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.utils.translation import gettext_noop
+
 from core import audit
 from ledger.models import AccountKind
 from ledger.services import EntrySpec, entries_post
@@ -20,6 +22,8 @@ from payouts.services.settlement import UPDATE_FIELDS, _Accounts, fee_collected_
 from payouts.services.sql import update_rows
 
 RETURN_KIND = "payout.return"
+# stored on the order in Chinese, translated when shown (PayoutOrder.fail_message_shown)
+RETURNED_MESSAGE = gettext_noop("收款方账户退回（退票），款项已退回企业可用余额")
 
 
 def return_lines(order: PayoutOrder, accounts: _Accounts) -> list[tuple]:
@@ -30,7 +34,7 @@ def return_lines(order: PayoutOrder, accounts: _Accounts) -> list[tuple]:
 
 
 def settle_return(orders: list[PayoutOrder], *, now, by: str, code: str = "RETURNED",
-                  message: str = "收款方账户退回（退票），款项已退回企业可用余额") -> None:
+                  message: str = RETURNED_MESSAGE) -> None:
     """SUCCEEDED → RETURNED for ``orders`` (locked by the caller). Orders not SUCCEEDED are left as they are (a
     return reported twice posts once: the order is RETURNED the second time, and the entry's (kind, ref) is unique).
     """
