@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 from core.exceptions import DomainError
@@ -23,7 +25,7 @@ def _yuan(field: str, label: str):
 @admin.register(PayoutBatch)
 class PayoutBatchAdmin(ReadOnlyAdmin):
     list_display = ("batch_no", "merchant", "title", "channel", "status", "order_count", "error_count",
-                    _yuan("gross_fen", "税前合计"), _yuan("freeze_fen", "冻结"), "created_at")
+                    _yuan("gross_fen", _("税前合计")), _yuan("freeze_fen", _("冻结")), "created_at")
     list_filter = ("status", "channel")
     search_fields = ("batch_no", "title", "merchant__name")
     exclude = ("errors",)
@@ -32,13 +34,13 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
 @admin.register(PayoutOrder)
 class PayoutOrderAdmin(ReadOnlyAdmin):
     list_display = ("order_no", "merchant", "merchant_order_no", "batch", "channel", "status", "payee_name_masked",
-                    "account_masked", _yuan("payee_fen", "实发"), _yuan("tax_fen", "税费"), _yuan("fee_fen", "服务费"),
+                    "account_masked", _yuan("payee_fen", _("实发")), _yuan("tax_fen", _("税费")), _yuan("fee_fen", _("服务费")),
                     "settled_by", "created_at")
     list_filter = ("status", "channel", "source", "fee_timing")
     search_fields = ("order_no", "merchant_order_no", "idempotency_key", "channel_order_id")
     actions = ["query_channel_now"]
 
-    @admin.action(description="立即向通道查询结果（同一幂等键，不重发）")
+    @admin.action(description=_("立即向通道查询结果（同一幂等键，不重发）"))
     def query_channel_now(self, request, queryset):
         from payouts.services.dispatch import payout_order_query
 
@@ -49,7 +51,7 @@ class PayoutOrderAdmin(ReadOnlyAdmin):
                 done += 1
             except DomainError as error:
                 messages.error(request, f"{order.order_no}：{error.message}")
-        messages.info(request, f"已查询 {done} 笔在途订单")
+        messages.info(request, gettext("已查询 {done} 笔在途订单").format(done=done))
 
 
 @admin.register(PayoutReceipt)
@@ -60,6 +62,6 @@ class PayoutReceiptAdmin(ReadOnlyAdmin):
 
 @admin.register(FeeStatement)
 class FeeStatementAdmin(ReadOnlyAdmin):
-    list_display = ("merchant", "year", "month", "order_count", _yuan("fee_fen", "服务费"), "status", "issued_at",
+    list_display = ("merchant", "year", "month", "order_count", _yuan("fee_fen", _("服务费")), "status", "issued_at",
                     "paid_at")
     list_filter = ("status", "year", "month")

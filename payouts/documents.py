@@ -11,6 +11,7 @@ import secrets
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from core import audit
 from core.documents import render_pdf
@@ -40,7 +41,7 @@ def payout_receipt_issue(*, order: PayoutOrder, now) -> PayoutReceipt:
     if existing is not None:
         return existing
     if order.status != PayoutOrder.Status.SUCCEEDED:
-        raise OrderStateInvalid("付款成功后才能开具电子回单")
+        raise OrderStateInvalid(gettext("付款成功后才能开具电子回单"))
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
     content, sha256 = _render(order, code, now)
     receipt = PayoutReceipt(merchant_id=order.merchant_id, order=order, code=code, sha256=sha256, issued_at=now)

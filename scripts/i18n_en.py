@@ -1903,4 +1903,15 @@ EN = {
         "The tax shown is a quote: each payment's tax is withheld just before it is paid, on the worker's income to date; "
         "if the worker was paid elsewhere after the quote, the tax at payment applies (when the enterprise bears the tax, "
         "the difference is frozen from or released to the available balance).",
+    "付款成功后才能开具电子回单": "A receipt can only be issued once the payment has succeeded",
+    "发放时可用余额不足以支付服务费，订单未发送，款项已解冻":
+        "The available balance did not cover the service fee at payment: the order was not sent and the funds were "
+        "released",
+    "收款方账户退回（退票）": "Returned by the payee's account",
+    "收款方账户退回（退票），款项已退回企业可用余额":
+        "Returned by the payee's account; the money is back in the enterprise's available balance",
+    "通道返回失败": "The channel reported a failure",
+    "冻结": "Frozen",
+    "已查询 {done} 笔在途订单": "Queried {done} orders in flight",
+    "立即向通道查询结果（同一幂等键，不重发）": "Query the channel now (same idempotency key, never resent)",
 }

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core import audit
 from ledger.exceptions import InsufficientBalance
@@ -28,6 +29,9 @@ from payouts.services.settlement import FEE_FREEZE_KIND, _Accounts, settle_failu
 from payouts.services.sql import update_rows
 
 logger = logging.getLogger(__name__)
+# stored on orders in Chinese, translated when shown (PayoutOrder.fail_message_shown)
+FEE_UNFUNDED_MESSAGE = gettext_noop("发放时可用余额不足以支付服务费，订单未发送，款项已解冻")
+RETURNED_IN_FLIGHT_MESSAGE = gettext_noop("收款方账户退回（退票）")
 
 IN_FLIGHT_WORKERS = 32
 FIRST_QUERY_AFTER = dt.timedelta(seconds=30)
@@ -101,7 +105,7 @@ def _start_submit(*, order_ids, now) -> list[int]:
             order.fee_frozen_fen = order.fee_fen
     if unfunded:
         settle_failure(unfunded, now=now, by="platform", code="FEE_UNFUNDED",
-                       message="发放时可用余额不足以支付服务费，订单未发送，款项已解冻")
+                       message=FEE_UNFUNDED_MESSAGE)
     send = [o for o in orders if o not in unfunded]
     for order in send:
         order.start_submit(at=now)
@@ -254,14 +258,14 @@ def apply_channel_status(order: PayoutOrder, *, status: str, now, by: str, chann
         return False
     if order.is_terminal:
         if status == QueryStatus.RETURNED and order.status == PayoutOrder.Status.SUCCEEDED:
-            from payouts.services.returns import settle_return
+            from payouts.services.returns import RETURNED_MESSAGE, settle_return
 
             settle_return([order], now=now, by=by, code="RETURNED",
-                          message=(fail_message or "收款方账户退回（退票），款项已退回企业可用余额")[:200])
+                          message=(fail_message or RETURNED_MESSAGE)[:200])
             return True
         return False
     if status == QueryStatus.RETURNED and order.status in PayoutOrder.IN_FLIGHT:
-        settle_failure([order], now=now, by=by, code="RETURNED", message=fail_message or "收款方账户退回（退票）")
+        settle_failure([order], now=now, by=by, code="RETURNED", message=fail_message or RETURNED_IN_FLIGHT_MESSAGE)
         return True
     if order.status in (PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.DRAFT):
         return False  # not sent yet: a notification cannot be about it

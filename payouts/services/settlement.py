@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
+from django.utils.translation import gettext_noop
+
 from core import audit
 from ledger.models import AccountKind
 from ledger.selectors import merchant_account
@@ -24,6 +26,8 @@ from payouts.services.sql import update_rows
 from tasks.bulk import payable_work_mark_paid_many, payable_work_release_many
 
 logger = logging.getLogger(__name__)
+# stored on orders in Chinese, translated when shown (PayoutOrder.fail_message_shown)
+CHANNEL_FAILED_MESSAGE = gettext_noop("通道返回失败")
 
 SETTLE_KIND = "payout.settle"
 RELEASE_KIND = "payout.release"
@@ -136,7 +140,7 @@ def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", m
                 -(order.freeze_fen + order.fee_frozen_fen))]) for order in orders], now=now)
     for order in orders:
         fail_code, fail_message = codes.get(order.pk, (code, message))
-        order.fail(at=now, by=by, code=fail_code or "FAILED", message=fail_message or "通道返回失败")
+        order.fail(at=now, by=by, code=fail_code or "FAILED", message=fail_message or CHANNEL_FAILED_MESSAGE)
         order.channel_status = "FAILED"
         order.next_query_at = None
         order.updated_at = now
