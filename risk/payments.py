@@ -1,5 +1,6 @@
 """风控 for payments (交易前): limits per payment, per worker per month and per enterprise per day, and the worker
-blacklist. Asked by payouts for a single order or for every line of a batch at once (set-based: the caller passes
+blacklist. Reasons are lazy texts (a batch's check runs in a job and stores them in every language).
+Asked by payouts for a single order or for every line of a batch at once (set-based: the caller passes
 what is already paid, this module adds the lines up in order and says which one crosses a limit, and why).
 
 The worker blacklist is a ``ListEntry`` with subject ``ID_NUMBER`` whose value is the worker's ID-number blind
@@ -9,6 +10,9 @@ index (``core.pii.blind_index(id_number, purpose="id_number")``), so the list ne
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from core.money import format_yuan
 from risk.models import ListEntry
@@ -47,20 +51,22 @@ def check_payments(*, config, payments: list[PaymentToCheck], month_paid_by_memb
     for payment in payments:
         decision = RiskDecision()
         if payment.id_number_index in black:
-            decision.add(REJECT, "blacklist_worker", "该灵工人员在平台风险名单中，不能向其付款；如有疑问请联系平台运营")
+            decision.add(REJECT, "blacklist_worker", gettext_lazy("该灵工人员在平台风险名单中，不能向其付款；如有疑问请联系平台运营"))
         if payment.amount_fen > config.single_payment_limit_fen:
             decision.add(REJECT, "single_limit",
-                         f"单笔 {format_yuan(payment.amount_fen)} 元超过单笔限额 "
-                         f"{format_yuan(config.single_payment_limit_fen)} 元，请拆分或联系平台调整限额")
+                         format_lazy(gettext_lazy("单笔 {amount} 元超过单笔限额 {limit} 元，请拆分或联系平台调整限额"),
+                                     amount=format_yuan(payment.amount_fen),
+                                     limit=format_yuan(config.single_payment_limit_fen)))
         already = month.get(payment.member_id, 0)
         if already + payment.amount_fen > config.worker_monthly_limit_fen:
             decision.add(REJECT, "worker_monthly_limit",
-                         f"该灵工人员本月已收 {format_yuan(already)} 元，加上本笔超过每人每月限额 "
-                         f"{format_yuan(config.worker_monthly_limit_fen)} 元")
+                         format_lazy(gettext_lazy("该灵工人员本月已收 {already} 元，加上本笔超过每人每月限额 {limit} 元"),
+                                     already=format_yuan(already), limit=format_yuan(config.worker_monthly_limit_fen)))
         if day + payment.amount_fen > config.daily_limit_fen:
             decision.add(REJECT, "daily_limit",
-                         f"企业今日付款已达 {format_yuan(day)} 元，加上本笔超过每日限额 "
-                         f"{format_yuan(config.daily_limit_fen)} 元，请明日再付或联系平台调整限额")
+                         format_lazy(gettext_lazy("企业今日付款已达 {day} 元，加上本笔超过每日限额 {limit} 元，"
+                                                  "请明日再付或联系平台调整限额"),
+                                     day=format_yuan(day), limit=format_yuan(config.daily_limit_fen)))
         if not decision.rejected:
             month[payment.member_id] = already + payment.amount_fen
             day += payment.amount_fen

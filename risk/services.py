@@ -45,10 +45,10 @@ class RiskDecision:
         return self.outcome == REJECT
 
     def reasons_as_dicts(self) -> list[dict]:
-        return [asdict(reason) for reason in self.reasons]
+        return [asdict(reason) | {"message": str(reason.message)} for reason in self.reasons]
 
     def summary(self) -> str:
-        return "；".join(reason.message for reason in self.reasons) or _("未发现风险")
+        return _("；").join(str(reason.message) for reason in self.reasons) or _("未发现风险")
 
 
 def _entries(list_type: str, subject: str):

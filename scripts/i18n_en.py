@@ -1914,4 +1914,16 @@ EN = {
     "冻结": "Frozen",
     "已查询 {done} 笔在途订单": "Queried {done} orders in flight",
     "立即向通道查询结果（同一幂等键，不重发）": "Query the channel now (same idempotency key, never resent)",
+    "该灵工人员在平台风险名单中，不能向其付款；如有疑问请联系平台运营":
+        "This worker is on the platform's risk list and cannot be paid; contact platform operations if in doubt",
+    "单笔 {amount} 元超过单笔限额 {limit} 元，请拆分或联系平台调整限额":
+        "A single payment of {amount} yuan is above the single-payment limit of {limit} yuan: split it or ask the "
+        "platform to raise the limit",
+    "该灵工人员本月已收 {already} 元，加上本笔超过每人每月限额 {limit} 元":
+        "This worker has received {already} yuan this month; with this payment that is above the monthly limit per "
+        "worker of {limit} yuan",
+    "企业今日付款已达 {day} 元，加上本笔超过每日限额 {limit} 元，请明日再付或联系平台调整限额":
+        "The enterprise has paid {day} yuan today; with this payment that is above the daily limit of {limit} yuan: "
+        "pay tomorrow or ask the platform to raise the limit",
+    "；": "; ",
 }
