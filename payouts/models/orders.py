@@ -154,8 +154,9 @@ class PayoutOrder(FSMModelMixin, TenantOwnedModel):
     idempotency_key = models.CharField(_("通道幂等键"), max_length=32, unique=True, editable=False)
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+",
                                verbose_name=_("灵工人员"))
+    # nothing looks orders up by payout account (accounts are deactivated, never deleted): no index of its own
     payout_account = models.ForeignKey("members.PayoutAccount", on_delete=models.PROTECT, related_name="+",
-                                       verbose_name=_("收款账户"))
+                                       verbose_name=_("收款账户"), db_index=False)
     payable = models.ForeignKey("tasks.PayableWork", on_delete=models.PROTECT, null=True, blank=True,
                                 related_name="+", verbose_name=_("验收工作"))
     channel = models.CharField(_("付款通道"), max_length=16)
