@@ -61,17 +61,39 @@ def load(*, now) -> list[str]:
         dispatch.adapter_for = lambda channel: _DemoChannel()
         try:
             dispatch.payout_orders_dispatch(order_ids=list(batch.orders.values_list("id", flat=True)), now=now)
+            _returned_and_paid_again(batch=batch, merchant=merchant, actor=actor, now=now)
         finally:
             dispatch.adapter_for = real
         demo_file.parent.mkdir(parents=True, exist_ok=True)
         demo_file.write_bytes(batch_csv(payees[6:]))
         paid = batch
     return [
-        f"付款：{FUNDED} 已完成批次 {paid.batch_no}（6 笔，/enterprise/payouts/batches/）；"
-        f"另有 6 笔已验收待付款的工作",
+        f"付款：{FUNDED} 已完成批次 {paid.batch_no}（6 笔，/enterprise/payouts/batches/；其中一笔被银行退票，"
+        f"已原路退回并重新付款，见付款订单）；另有 6 笔已验收待付款的工作",
         f"  用 kuaisong_finance 登录，上传 {demo_file} 到 /enterprise/payouts/batches/，"
         "获取短信验证码（开发环境验证码显示在短信发件箱）后确认，批次页面实时显示发放进度",
     ]
+
+
+def _returned_and_paid_again(*, batch, merchant, actor, now) -> None:
+    """退票 in the demo: the bank takes the batch's last payment back (the payee's account was closed after the
+    credit); the money returns to the enterprise and the work is paid again by a single order."""
+    from django.db import transaction
+
+    from payouts.channels import QueryStatus
+    from payouts.models import PayoutOrder
+    from payouts.services import dispatch
+    from payouts.services.orders import payout_order_confirm, payout_order_create
+
+    returned = batch.orders.order_by("line_no").last()
+    with transaction.atomic():
+        locked = PayoutOrder.objects.select_for_update().get(pk=returned.pk)
+        dispatch.apply_channel_status(locked, status=QueryStatus.RETURNED, now=now, by="notification",
+                                      fail_message="收款账户已销户，银行退回（演示）")
+    again = payout_order_create(merchant=merchant, actor=actor, payable_id=returned.payable_id,
+                                amount_fen=returned.amount_fen, channel="BANK", remark="退票后重新付款", now=now)
+    payout_order_confirm(merchant=merchant, order_id=again.pk, actor=actor, now=now)
+    dispatch.payout_orders_dispatch(order_ids=[again.pk], now=now)
 
 
 def wrap(funding_load):

@@ -20,7 +20,13 @@ def test_demo_has_a_paid_batch_and_work_ready_to_pay_idempotently(now, settings,
         lines = demo.load(now=now)
     batch = PayoutBatch.objects.get(title__startswith="演示批次")
     assert batch.status == PayoutBatch.Status.COMPLETED
-    assert set(batch.orders.values_list("status", flat=True)) == {PayoutOrder.Status.SUCCEEDED}
+    statuses = sorted(batch.orders.values_list("status", flat=True))
+    assert statuses == [PayoutOrder.Status.RETURNED] + [PayoutOrder.Status.SUCCEEDED] * 5
+    # the returned payment's work was paid again by a single order
+    returned = batch.orders.get(status=PayoutOrder.Status.RETURNED)
+    again = PayoutOrder.objects.get(payable_id=returned.payable_id, batch=None)
+    assert again.status == PayoutOrder.Status.SUCCEEDED
+    assert PayableWork.objects.get(pk=returned.payable_id).status == PayableWork.Status.PAID
     ready = PayableWork.objects.filter(merchant=batch.merchant, status=PayableWork.Status.READY,
                                        task__title="门店促销与配送服务")
     assert ready.count() == 6
