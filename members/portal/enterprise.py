@@ -4,6 +4,7 @@ the list templates and agreement downloads."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,14 +17,18 @@ from members import conf, selectors, services, uploads
 from members.forms import InviteForm, UploadForm
 from members.models import MemberMerchant
 
+WORKERS_PER_PAGE = 100
+
 
 def _page(request, *, invite_form=None, upload_form=None, upload_errors=None, status=200):
     current = request.GET.get("status", "")
     if current not in MemberMerchant.Status.values:
         current = ""
     counts = selectors.relationship_status_counts(merchant=request.merchant)
+    page = Paginator(selectors.relationship_list(merchant=request.merchant, status=current or None),
+                     WORKERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "members/enterprise/workers.html", {
-        "relationships": selectors.relationship_list(merchant=request.merchant, status=current or None)[:500],
+        "relationships": page, "page": page,
         "counts": [(value, label, counts[value]) for value, label in MemberMerchant.Status.choices],
         "total": sum(counts.values()), "current": current,
         "invite_form": invite_form or InviteForm(), "upload_form": upload_form or UploadForm(),

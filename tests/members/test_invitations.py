@@ -233,6 +233,17 @@ class TestEnterprisePages:
         assert "王*" in page and "139****5678" in page and "刘*" in page and "已签约" in page and "已邀请" in page
         assert "外**" not in page and "13912345678" not in page
 
+    def test_the_list_is_paged_and_keeps_the_status_filter(self, client, merchant, enterprise_admin, now,
+                                                           monkeypatch):
+        monkeypatch.setattr("members.portal.enterprise.WORKERS_PER_PAGE", 2)
+        for i, name in enumerate(("分页甲", "分页乙", "分页丙")):
+            invite(merchant, enterprise_admin, now, name=name, phone=make_phone(70 + i), id_number=good_id(70 + i))
+        client.force_login(enterprise_admin)
+        first = client.get("/enterprise/workers/?status=INVITED").content.decode()
+        assert "1 / 2" in first and "?status=INVITED&amp;page=2" in first
+        second = client.get("/enterprise/workers/?status=INVITED&page=2").content.decode()
+        assert "2 / 2" in second and second.count("分*") == 1
+
     def test_invite_form_and_upload_errors_on_the_page(self, client, merchant, enterprise_admin):
         client.force_login(enterprise_admin)
         response = client.post("/enterprise/workers/invite/", {"name": "王芳", "id_number": "123", "phone": "13912345678"})
