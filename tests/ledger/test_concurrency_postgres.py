@@ -1,19 +1,16 @@
 """PostgreSQL only: real threads, real commits, the database's own rules."""
 
-import threading
-import time
 
 import pytest
 from django.db import (
     IntegrityError,
     InternalError,
-    OperationalError,
     ProgrammingError,
-    close_old_connections,
     connection,
     transaction,
 )
 
+from core.testing.concurrency import race_each
 from core.testing.factories import MerchantFactory
 from core.testing.ledger import assert_ledger_ok, fund
 from ledger import selectors, services
@@ -21,35 +18,6 @@ from ledger.exceptions import InsufficientBalance
 from ledger.models import AccountKind, JournalEntry, Posting
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_threads(count, target):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        try:
-            # Connect before the race; other test runs may hold connections for a moment, so wait for one.
-            for _ in range(100):
-                try:
-                    connection.ensure_connection()
-                    break
-                except OperationalError:
-                    time.sleep(0.1)
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as error:  # noqa: BLE001 - the test inspects what each thread saw
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    close_old_connections()
-    return results
 
 
 def test_fifty_concurrent_debits_against_a_balance_for_ten(now):
@@ -62,7 +30,7 @@ def test_fifty_concurrent_debits_against_a_balance_for_ten(now):
             return services.merchant_funds_freeze(merchant=merchant, amount_fen=7_00, kind="payout.freeze",
                                                   ref=f"order-{i}", now=now)
 
-    results = run_threads(50, debit)
+    results = race_each(50, debit)
     succeeded = [r for r in results if isinstance(r, JournalEntry)]
     refused = [r for r in results if isinstance(r, InsufficientBalance)]
     assert len(succeeded) == 10, results
@@ -88,7 +56,7 @@ def test_opposite_directions_between_two_accounts_do_not_deadlock(now):
                                                 ref=f"{i}-{n}", now=now)
         return "ok"
 
-    results = run_threads(8, move)
+    results = race_each(8, move)
     assert results == ["ok"] * 8
     assert selectors.merchant_available_fen(merchant=merchant) == 500_00
     assert selectors.merchant_frozen_fen(merchant=merchant) == 500_00
@@ -101,7 +69,7 @@ def test_the_same_event_posted_concurrently_posts_once(now):
     custody = services.platform_account(kind=AccountKind.CUSTODY_BANK, now=now)
     lines = [(custody, 12_34), (accounts[AccountKind.MERCHANT_AVAILABLE], -12_34)]
 
-    results = run_threads(10, lambda i: services.entry_post(kind="funding.incoming", ref="serial-9", lines=lines,
+    results = race_each(10, lambda i: services.entry_post(kind="funding.incoming", ref="serial-9", lines=lines,
                                                             now=now))
     assert len({r.pk for r in results}) == 1, results
     assert selectors.merchant_available_fen(merchant=merchant) == 12_34

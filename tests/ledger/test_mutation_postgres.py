@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
+from core.testing.concurrency import race_each
 from core.testing.factories import MerchantFactory
 from core.testing.ledger import fund
 from ledger import services
 from ledger.models import JournalEntry
-from tests.ledger.test_concurrency_postgres import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +40,7 @@ def test_mutation_without_row_locks_the_suite_catches_the_lost_update(now, monke
         return rows
 
     monkeypatch.setattr(locks, "accounts_for_update", read_without_lock)
-    results = run_threads(5, lambda i: services.merchant_funds_freeze(
+    results = race_each(5, lambda i: services.merchant_funds_freeze(
         merchant=merchant, amount_fen=7_00, kind="payout.freeze", ref=f"m-{i}", now=now))
     assert sum(isinstance(r, JournalEntry) for r in results) == 5  # five payments against money for one
     report = ledger_check()

@@ -1,11 +1,10 @@
 """Row locks under real concurrency (PostgreSQL, real threads, real commits)."""
 
-import threading
 
 import pytest
-from django.db import connection
 
 from core.exceptions import DomainError
+from core.testing.concurrency import race as race_calls
 from core.testing.factories import EnterpriseUserFactory, MerchantFactory, UserFactory
 from tasks import services
 from tasks.models import PayableWork
@@ -16,29 +15,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def race(calls) -> list[str]:
-    barrier = threading.Barrier(len(calls))
-    outcomes, lock = [], threading.Lock()
+    """Each call's outcome as "ok", a DomainError's code, or (anything else: a deadlock, an IntegrityError, which
+    fails the test) its repr — sorted."""
 
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-            result = "ok"
-        except DomainError as error:
-            result = error.code
-        except Exception as error:  # a deadlock or an IntegrityError would fail the test
-            result = repr(error)
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
+    def code(outcome) -> str:
+        if isinstance(outcome, DomainError):
+            return outcome.code
+        return repr(outcome) if isinstance(outcome, Exception) else "ok"
 
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(outcomes)
+    return sorted(code(outcome) for outcome in race_calls(*calls))
 
 
 def submitted_work():

@@ -1,10 +1,9 @@
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
+from core.testing.concurrency import race_each
 from core.testing.factories import EnterpriseUserFactory, MerchantFactory, UserFactory
 from members.models import MemberMerchant
 from tasks import services
@@ -211,30 +210,8 @@ def test_twenty_workers_claiming_three_slots_at_once_get_exactly_three():
     admin = EnterpriseUserFactory(merchant=merchant)
     task = published_task(merchant, admin, ops=UserFactory(), headcount=3, take_mode="CLAIM")
     members = [worker(merchant) for _ in range(20)]
-    barrier = threading.Barrier(20)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def claim(member):
-        try:
-            barrier.wait()
-            services.task_claim(member=member, task_id=task.pk, now=NOW)
-            result = "ok"
-        except HeadcountFull:
-            result = "full"
-        except Exception as error:  # any other error fails the test below
-            result = repr(error)
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=claim, args=(m,)) for m in members]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    outcomes = [("full" if isinstance(o, HeadcountFull) else repr(o) if isinstance(o, Exception) else "ok")
+                for o in race_each(20, lambda i: services.task_claim(member=members[i], task_id=task.pk, now=NOW))]
     assert sorted(outcomes) == ["full"] * 17 + ["ok"] * 3
     assert TaskAssignment.objects.filter(task=task, status="CLAIMED").count() == 3
     assert MemberMerchant.objects.filter(merchant=merchant).count() == 20

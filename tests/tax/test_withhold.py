@@ -1,12 +1,11 @@
 """tax_quote / tax_withhold / tax_reverse: the interface the payouts engineer calls for every payment."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 
 from core.models import AuditRecord
+from core.testing.concurrency import race, race_each
 from core.testing.factories import MerchantFactory
 from tax import services
 from tax.exceptions import MemberNotVerified, PaymentRefConflict, PeriodLocked, TaxAmountInvalid, WithholdingNotFound
@@ -244,24 +243,9 @@ def test_concurrent_payments_for_one_worker_are_serialised(now):
     ensure_rule_sets()
     merchant, other = MerchantFactory(), MerchantFactory()
     member = make_member()
-    barrier = threading.Barrier(2)
-    errors = []
-
-    def pay(target, ref):
-        try:
-            barrier.wait()
-            withhold(member, target, ref, dt.date(2026, 3, 10), now, gross=1_000_000)
-        except Exception as error:  # surfaced below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=pay, args=(merchant, "T1")), threading.Thread(target=pay, args=(other, "T2"))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    outcomes = race(lambda: withhold(member, merchant, "T1", dt.date(2026, 3, 10), now, gross=1_000_000),
+                    lambda: withhold(member, other, "T2", dt.date(2026, 3, 10), now, gross=1_000_000))
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     taxes = sorted(Withholding.objects.filter(member=member).values_list("iit_fen", flat=True))
     # one used the empty state (10,000 → 90), the other saw it (20,000 → 330 − 90 = 240); never 90 twice
     assert taxes == [9000, 24000]
@@ -276,20 +260,8 @@ def test_many_concurrent_payments_add_up_to_the_single_payment_figure(now):
     merchant = MerchantFactory()
     member = make_member()
     count = 8
-    barrier = threading.Barrier(count)
-
-    def pay(index):
-        try:
-            barrier.wait()
-            withhold(member, merchant, f"C{index}", dt.date(2026, 3, 10), now, gross=500_000)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=pay, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race_each(count, lambda i: withhold(member, merchant, f"C{i}", dt.date(2026, 3, 10), now, gross=500_000))
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert Withholding.objects.filter(member=member).count() == count
     # 40,000 in one month: 32,000 − 5,000 = 27,000 × 3% = 810, however it was split
     assert sum(Withholding.objects.filter(member=member).values_list("iit_fen", flat=True)) == 81000

@@ -13,14 +13,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from django.db import close_old_connections, connection
 from django.db.models import Count
 
+from core.testing.concurrency import race_each
 from core.testing.factories import EnterpriseUserFactory, MerchantFactory
 from core.testing.ledger import assert_ledger_ok, fund
 from ledger.exceptions import InsufficientBalance
@@ -37,28 +36,6 @@ from payouts.testing_orders import batch_csv, make_payees
 from tax.models import Withholding
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_threads(count, target):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except Exception as error:  # noqa: BLE001 - the test inspects what each thread saw
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    close_old_connections()
-    return results
 
 
 def enterprise(now):
@@ -80,7 +57,7 @@ def test_fifty_concurrent_payments_against_a_balance_for_ten(now, monkeypatch):
     assert all(o.freeze_fen == each for o in orders)
     fund(merchant, 10 * each + each // 2, now=now)  # ten and a half payments
 
-    results = run_threads(50, lambda i: payout_order_confirm(merchant=merchant, order_id=orders[i].pk, actor=actor,
+    results = race_each(50, lambda i: payout_order_confirm(merchant=merchant, order_id=orders[i].pk, actor=actor,
                                                              now=now))
     confirmed = [r for r in results if isinstance(r, PayoutOrder)]
     refused = [r for r in results if isinstance(r, InsufficientBalance)]
@@ -126,7 +103,7 @@ def test_a_notification_delivered_twice_posts_once(now, monkeypatch):
     # the same notification twice at the same moment, plus a *different* notify_id for the same order
     n2 = note(orders[1], "N-2")
     n3 = note(orders[1], "N-3")
-    results = run_threads(3, lambda i: channel_notification_receive(notification=[n2, n2, n3][i], now=now))
+    results = race_each(3, lambda i: channel_notification_receive(notification=[n2, n2, n3][i], now=now))
     assert not [r for r in results if isinstance(r, Exception)], results
     for order in orders:
         order.refresh_from_db()
