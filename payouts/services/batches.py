@@ -46,6 +46,7 @@ from payouts.exceptions_orders import BatchHasErrors, BatchNotFound, BatchStateI
 from payouts.models import PayoutBatch, PayoutOrder
 from payouts.services import pricing
 from payouts.services.orders import CHANNEL_LABEL, FREEZE_KIND, check_channel, new_key, verify_payment_sms
+from payouts.services.settlement import withheld_refs
 from payouts.services.sql import copy_insert, new_rows, update_rows
 from risk.payments import PaymentToCheck, check_payments
 from tasks.bulk import payable_work_release_many, payable_work_reserve_many
@@ -186,7 +187,7 @@ class _FileReason:
         try:
             parse_batch_file(self.content, filename=self.filename)
         except BatchFileError as error:
-            return str(error.message if hasattr(error, "message") else error)
+            return error.message
         return ""
 
 
@@ -467,24 +468,12 @@ WITHHOLD_FIELDS = ("id", "merchant_id", "batch_id", "order_no", "member_id", "am
                    "surcharge_fen", "tax_fen", "tax_lines", "status", "withheld_at")
 # Fail messages are stored on the order in Chinese (a job writes them; no reader's language); gettext_noop puts them
 # in the catalogue and the portal and the API translate them when they show the order (PayoutOrder.fail_message_shown).
+# what the withholding may change on an order
+_FIGURES = ("gross_fen", "iit_fen", "vat_fen", "surcharge_fen", "tax_fen", "net_fen", "payee_fen", "freeze_fen",
+            "tax_lines")
 NOTHING_TO_PAY = ("NOTHING_TO_PAY", gettext_noop("按发放时的税费计算，实发金额不大于 0，未发放；款项已解冻"))
 TAX_UNFUNDED = ("TAX_UNFUNDED", gettext_noop("发放时税费增加，可用余额不足以补足，未发放；款项已解冻"))
 MEMBER_NOT_VERIFIED = ("MEMBER_NOT_VERIFIED", gettext_noop("该灵工人员实名认证状态已失效，不能发放；款项已解冻"))
-
-
-def withheld_refs(orders) -> set[tuple[int, str]]:
-    """(merchant id, order no) of those of ``orders`` whose tax has been withheld (the dispatch sends only those).
-    Objects with ``merchant_id`` and ``order_no``; one query per enterprise on the withholding's unique index."""
-    from tax.models import Withholding
-
-    by_merchant: dict[int, list[str]] = defaultdict(list)
-    for order in orders:
-        by_merchant[order.merchant_id].append(order.order_no)
-    found: set[tuple[int, str]] = set()
-    for merchant_id, refs in by_merchant.items():
-        found.update(Withholding.objects.filter(merchant_id=merchant_id, kind=Withholding.Kind.PAYMENT,
-                                                payment_ref__any=refs).values_list("merchant_id", "payment_ref"))
-    return found
 
 
 def batch_orders_withhold(*, order_ids, now) -> dict[str, int]:
@@ -568,16 +557,15 @@ def _withhold_orders(order_ids: list[int], *, now) -> tuple[int, dict[tuple[str,
     # An order that turns out unpayable is left out and the rest withheld again (rare: the tax rose since the
     # quote), so no withholding is ever written for an order that is not sent.
     for _attempt in range(5):
-        quoted = {o.pk: (o.gross_fen, o.iit_fen, o.vat_fen, o.surcharge_fen, o.tax_fen, o.net_fen, o.payee_fen,
-                         o.freeze_fen, o.tax_lines) for o in orders}
+        quoted = {o.pk: [getattr(o, name) for name in _FIGURES] for o in orders}
         try:
             with transaction.atomic():
                 changed = _withhold_and_adjust(orders, merchants=merchants, members=members, ledger=ledger, now=now)
             break
         except _Unpayable as stop:
             for order in orders:  # back to the quoted figures the database still holds
-                (order.gross_fen, order.iit_fen, order.vat_fen, order.surcharge_fen, order.tax_fen, order.net_fen,
-                 order.payee_fen, order.freeze_fen, order.tax_lines) = quoted[order.pk]
+                for name, value in zip(_FIGURES, quoted[order.pk], strict=True):
+                    setattr(order, name, value)
             for reason, ids in stop.unpaid.items():
                 unpaid[reason].extend(ids)
             out = {pk for ids in stop.unpaid.values() for pk in ids}
@@ -585,8 +573,7 @@ def _withhold_orders(order_ids: list[int], *, now) -> tuple[int, dict[tuple[str,
     else:
         raise RuntimeError("withholding did not settle after 5 attempts")
     if changed:
-        update_rows(PayoutOrder, changed, ["gross_fen", "iit_fen", "vat_fen", "surcharge_fen", "tax_fen", "net_fen",
-                                           "payee_fen", "freeze_fen", "tax_lines", "updated_at"])
+        update_rows(PayoutOrder, changed, [*_FIGURES, "updated_at"])
     return len(orders), dict(unpaid), sorted({order.batch_id for order in changed})
 
 

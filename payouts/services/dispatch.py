@@ -25,7 +25,7 @@ from ledger.services import EntrySpec, entries_post
 from payouts.channels import Outcome, PayoutRequest, QueryStatus, get_adapter, is_stale
 from payouts.models import PayoutBatch, PayoutOrder
 from payouts.services.channels import notification_batch_handler
-from payouts.services.settlement import FEE_FREEZE_KIND, _Accounts, settle_failure, settle_success
+from payouts.services.settlement import FEE_FREEZE_KIND, _Accounts, settle_failure, settle_success, withheld_refs
 from payouts.services.sql import update_rows
 
 logger = logging.getLogger(__name__)
@@ -62,8 +62,6 @@ def _backoff(order: PayoutOrder, now, base: dt.timedelta) -> dt.datetime:
 def _start_submit(*, order_ids, now) -> list[int]:
     """CONFIRMED (or SUBMITTING from a run that died) → SUBMITTING. Freezes a DURING fee first; an order whose fee
     the balance no longer covers fails here and is never sent. Returns the ids to send."""
-    from payouts.services.batches import withheld_refs
-
     # By primary key alone, filtered here (a plan on the status column, from statistics taken before the batch was
     # confirmed, would read the whole batch per chunk). Never send an order whose tax is not withheld: a batch's
     # orders are withheld just before, by this job.

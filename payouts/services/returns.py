@@ -27,10 +27,10 @@ RETURNED_MESSAGE = gettext_noop("收款方账户退回（退票），款项已�
 
 
 def return_lines(order: PayoutOrder, accounts: _Accounts) -> list[tuple]:
-    """The settlement's lines reversed, the enterprise's side going to available instead of frozen."""
-    lines = [(account, -amount) for account, amount in success_lines(order, accounts)]
-    lines[0] = (accounts.merchant(order.merchant_id, AccountKind.MERCHANT_AVAILABLE), lines[0][1])
-    return lines
+    """The settlement's lines reversed, the enterprise's side going back to available instead of frozen."""
+    frozen = accounts.merchant(order.merchant_id, AccountKind.MERCHANT_FROZEN)
+    available = accounts.merchant(order.merchant_id, AccountKind.MERCHANT_AVAILABLE)
+    return [(available if account is frozen else account, -amount) for account, amount in success_lines(order, accounts)]
 
 
 def settle_return(orders: list[PayoutOrder], *, now, by: str, code: str = "RETURNED",

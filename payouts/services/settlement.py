@@ -133,6 +133,9 @@ def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", m
         return
     accounts = _Accounts(now)
     codes = codes or {}
+    # a batch order failing before it was sent was withheld only if a run that died got that far
+    unsent = [o for o in orders if o.withheld_at is None and o.batch_id]
+    withheld_unsent = withheld_refs(unsent) if unsent else set()
     entries_post(entries=[EntrySpec(
         kind=RELEASE_KIND, ref=order, merchant=order.merchant_id, memo=f"发放失败解冻 {order.order_no}",
         lines=[(accounts.merchant(order.merchant_id, AccountKind.MERCHANT_FROZEN), order.freeze_fen + order.fee_frozen_fen),
@@ -144,7 +147,7 @@ def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", m
         order.channel_status = "FAILED"
         order.next_query_at = None
         order.updated_at = now
-        if order.withheld_at is not None or _withheld_unsent(order):
+        if order.withheld_at is not None or (order.merchant_id, order.order_no) in withheld_unsent:
             tax_reverse(payment_ref=order.order_no, merchant=order.merchant_id, now=now,
                         reason=f"发放失败：{order.fail_message}")
     update_rows(PayoutOrder, orders, UPDATE_FIELDS)
@@ -161,12 +164,19 @@ def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", m
     _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
 
 
-def _withheld_unsent(order: PayoutOrder) -> bool:
-    """A batch order failed before it was sent: withheld only if a run that died got that far (rare: one query)."""
+def withheld_refs(orders) -> set[tuple[int, str]]:
+    """(merchant id, order no) of those of ``orders`` whose tax has been withheld (the dispatch sends only those).
+    Objects with ``merchant_id`` and ``order_no``; one query per enterprise on the withholding's unique index."""
     from tax.models import Withholding
 
-    return bool(order.batch_id) and Withholding.objects.filter(
-        merchant_id=order.merchant_id, payment_ref=order.order_no, kind=Withholding.Kind.PAYMENT).exists()
+    by_merchant: dict[int, list[str]] = defaultdict(list)
+    for order in orders:
+        by_merchant[order.merchant_id].append(order.order_no)
+    found: set[tuple[int, str]] = set()
+    for merchant_id, refs in by_merchant.items():
+        found.update(Withholding.objects.filter(merchant_id=merchant_id, kind=Withholding.Kind.PAYMENT,
+                                                payment_ref__any=refs).values_list("merchant_id", "payment_ref"))
+    return found
 
 
 def _complete_batches(batch_ids, *, now) -> None:
