@@ -1,13 +1,12 @@
 import datetime as dt
-import threading
 import time
 
 import pytest
-from django.db import connections
 
 from core.exceptions import ValidationFailed
 from core.idempotency import IdempotencyInProgress, IdempotencyKeyReused, fingerprint, run_idempotent
 from core.models import IdempotencyRecord
+from core.testing.concurrency import race_each
 
 NOW = dt.datetime(2026, 3, 16, 10, 30, tzinfo=dt.UTC)
 
@@ -69,29 +68,16 @@ class TestIdempotency:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_one_key_execute_once(merchant):
-    executed, outcomes = [], []
-    barrier = threading.Barrier(6)
+    executed = []
 
     def execute():
         executed.append(1)
         time.sleep(0.3)
         return 201, {"order": 1}
 
-    def call():
-        try:
-            barrier.wait()
-            result = _run(merchant, "same-key", {"amount": "5.00"}, execute)
-            outcomes.append(("ok", result.replayed))
-        except IdempotencyInProgress:
-            outcomes.append(("in_progress", None))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=call) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race_each(6, lambda i: _run(merchant, "same-key", {"amount": "5.00"}, execute))
+    outcomes = [("in_progress", None) if isinstance(r, IdempotencyInProgress) else ("ok", r.replayed) for r in results]
+    assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, IdempotencyInProgress)], results
     assert len(executed) == 1
     assert outcomes.count(("ok", False)) == 1
     assert all(kind in ("in_progress", "ok") for kind, _ in outcomes)

@@ -1,13 +1,13 @@
 """The platform's callback endpoints: signed notices in, recorded once, acknowledged only after commit."""
 
 import json
-import threading
 import time
 import urllib.parse
 
 import pytest
 from django.db import connection
 
+from core.testing.concurrency import race, race_each
 from core.testing.ledger import assert_ledger_ok
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
@@ -108,21 +108,8 @@ def test_the_same_incoming_transfer_reported_concurrently_is_credited_once(now):
     ledger_services.merchant_accounts_open(merchant=merchant, now=now)
     account = TopUpAccount.objects.get(merchant=merchant).account_number
     data = IncomingTransferData(bank_serial="B-RACE", amount_fen=77_00, value_date=now.date(), virtual_account=account)
-    barrier = threading.Barrier(8)
-    results = []
-
-    def deliver():
-        try:
-            barrier.wait()
-            results.append(incoming_transfer_receive(data=data, source="NOTIFICATION", now=now))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = race_each(8, lambda i: incoming_transfer_receive(data=data, source="NOTIFICATION", now=now))
+    assert not [r for r in results if isinstance(r, Exception)], results
     assert len(results) == 8
     assert sum(created for _, created in results) == 1
     assert ledger_selectors.merchant_available_fen(merchant=merchant) == 77_00
@@ -211,27 +198,15 @@ def test_matching_and_returning_the_same_transfer_at_once_one_wins(now):
     transfer, _ = incoming_transfer_receive(data=IncomingTransferData(bank_serial="RACE-2", amount_fen=50_00,
                                                                       value_date=now.date()),
                                             source="STATEMENT", now=now)
-    barrier = threading.Barrier(2)
-    outcomes = []
-
     def act(which):
-        try:
-            barrier.wait()
-            if which == "match":
-                incoming_transfer_match(transfer_id=transfer.pk, merchant=merchant, actor=ops, now=now)
-            else:
-                incoming_transfer_return(transfer_id=transfer.pk, reason="重复", actor=ops, now=now)
-            outcomes.append(which)
-        except TransferNotUnmatched:
-            outcomes.append("refused")
-        finally:
-            connection.close()
+        if which == "match":
+            incoming_transfer_match(transfer_id=transfer.pk, merchant=merchant, actor=ops, now=now)
+        else:
+            incoming_transfer_return(transfer_id=transfer.pk, reason="重复", actor=ops, now=now)
+        return which
 
-    threads = [threading.Thread(target=act, args=(which,)) for which in ("match", "return")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = race(lambda: act("match"), lambda: act("return"))
+    outcomes = ["refused" if isinstance(r, TransferNotUnmatched) else r for r in results]
     assert sorted(outcomes) in (["match", "refused"], ["refused", "return"])
     transfer.refresh_from_db()
     expected = 50_00 if transfer.status == IncomingTransfer.Status.MATCHED else 0
