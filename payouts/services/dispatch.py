@@ -25,7 +25,14 @@ from ledger.services import EntrySpec, entries_post
 from payouts.channels import Outcome, PayoutRequest, QueryStatus, get_adapter, is_stale
 from payouts.models import PayoutBatch, PayoutOrder
 from payouts.services.channels import notification_batch_handler
-from payouts.services.settlement import FEE_FREEZE_KIND, _Accounts, settle_failure, settle_success, withheld_refs
+from payouts.services.settlement import (
+    FEE_FREEZE_KIND,
+    _Accounts,
+    settle_failure,
+    settle_results,
+    settle_success,
+    withheld_refs,
+)
 from payouts.services.sql import update_rows
 
 logger = logging.getLogger(__name__)
@@ -206,8 +213,7 @@ def _record_submit_results(*, results: dict[int, object], now) -> dict[str, int]
         else:  # UNKNOWN, or REJECTED (the request was refused; the original order, if any, is unaffected): query
             unknown.append(order)
             order.fail_message = (result.fail_message or "")[:200]
-    settle_success(succeeded, now=now, by="submit", channel_order_ids=channel_ids)
-    settle_failure(failed, now=now, by="submit", codes=codes)
+    settle_results(succeeded, failed, now=now, by="submit", channel_order_ids=channel_ids, codes=codes)
     for order in accepted:
         if order.status != PayoutOrder.Status.PROCESSING:
             order.accepted(channel_order_id=channel_ids.get(order.pk, ""), at=now)
@@ -373,9 +379,8 @@ def payout_orders_settle_recorded(*, now=None, limit: int = 1000) -> int:
             stamp = now or timezone.now()
             succeeded = [o for o in orders if o.channel_status == QueryStatus.SUCCEEDED]
             failed = [o for o in orders if o.channel_status == QueryStatus.FAILED]
-            settle_success(succeeded, now=stamp, by="notification",
-                           channel_order_ids={o.pk: o.channel_order_id for o in succeeded})
-            settle_failure(failed, now=stamp, by="notification",
+            settle_results(succeeded, failed, now=stamp, by="notification",
+                           channel_order_ids={o.pk: o.channel_order_id for o in succeeded},
                            codes={o.pk: (o.fail_code, o.fail_message) for o in failed})
             settled += len(orders)
 

@@ -89,15 +89,48 @@ def _batch_nos(orders: list[PayoutOrder]) -> dict[int, str]:
     return dict(PayoutBatch.objects.filter(pk__in=ids).values_list("pk", "batch_no")) if ids else {}
 
 
+def _success_specs(orders: list[PayoutOrder], accounts: _Accounts) -> list[EntrySpec]:
+    return [EntrySpec(kind=SETTLE_KIND, ref=order, merchant=order.merchant_id, memo=f"发放成功 {order.order_no}",
+                      lines=success_lines(order, accounts)) for order in orders]
+
+
+def _release_specs(orders: list[PayoutOrder], accounts: _Accounts) -> list[EntrySpec]:
+    return [EntrySpec(
+        kind=RELEASE_KIND, ref=order, merchant=order.merchant_id, memo=f"发放失败解冻 {order.order_no}",
+        lines=[(accounts.merchant(order.merchant_id, AccountKind.MERCHANT_FROZEN), order.freeze_fen + order.fee_frozen_fen),
+               (accounts.merchant(order.merchant_id, AccountKind.MERCHANT_AVAILABLE),
+                -(order.freeze_fen + order.fee_frozen_fen))]) for order in orders]
+
+
+def settle_results(succeeded: list[PayoutOrder], failed: list[PayoutOrder], *, now, by: str,
+                   channel_order_ids: dict[int, str] | None = None,
+                   codes: dict[int, tuple[str, str]] | None = None) -> None:
+    """Record the successes and the failures of one transaction with **one** posting (one lock statement over every
+    account either touches, in ascending pk order). Posting the successes and then the failures separately would
+    lock the merchant's frozen account before its available account, against the lock order the withholding at
+    disbursement keeps (available, frozen together) — a deadlock when both run at once."""
+    if not succeeded and not failed:
+        return
+    accounts = _Accounts(now)
+    entries_post(entries=_success_specs(succeeded, accounts) + _release_specs(failed, accounts), now=now,
+                 return_entries=False)
+    if succeeded:
+        _after_success(succeeded, now=now, by=by, channel_order_ids=channel_order_ids or {})
+    if failed:
+        _after_failure(failed, now=now, by=by, code="", message="", codes=codes or {})
+    _complete_batches({o.batch_id for o in [*succeeded, *failed] if o.batch_id}, now=now)
+
+
 def settle_success(orders: list[PayoutOrder], *, now, by: str, channel_order_ids: dict[int, str] | None = None) -> None:
     """Record success for ``orders`` (locked by the caller, not terminal). Posts, marks work paid, saves."""
     if not orders:
         return
-    accounts = _Accounts(now)
-    channel_order_ids = channel_order_ids or {}
-    entries_post(entries=[EntrySpec(kind=SETTLE_KIND, ref=order, merchant=order.merchant_id,
-                                    memo=f"发放成功 {order.order_no}", lines=success_lines(order, accounts))
-                          for order in orders], now=now)
+    entries_post(entries=_success_specs(orders, _Accounts(now)), now=now, return_entries=False)
+    _after_success(orders, now=now, by=by, channel_order_ids=channel_order_ids or {})
+    _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
+
+
+def _after_success(orders: list[PayoutOrder], *, now, by: str, channel_order_ids: dict[int, str]) -> None:
     for order in orders:
         order.succeed(at=now, by=by, channel_order_id=channel_order_ids.get(order.pk, ""))
         order.channel_status = "SUCCEEDED"
@@ -120,27 +153,26 @@ def settle_success(orders: list[PayoutOrder], *, now, by: str, channel_order_ids
         from payouts.jobs_orders import payout_receipts_issue_job
 
         enqueue_on_commit(payout_receipts_issue_job, order_ids=singles)
-    _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
 
 
 def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", message: str = "",
                    codes: dict[int, tuple[str, str]] | None = None) -> None:
     """Record failure for ``orders`` (locked by the caller, not terminal): release the funds, reverse the tax
     withholding, free the work."""
-    from tax.services import tax_reverse
-
     if not orders:
         return
-    accounts = _Accounts(now)
-    codes = codes or {}
+    entries_post(entries=_release_specs(orders, _Accounts(now)), now=now, return_entries=False)
+    _after_failure(orders, now=now, by=by, code=code, message=message, codes=codes or {})
+    _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
+
+
+def _after_failure(orders: list[PayoutOrder], *, now, by: str, code: str, message: str,
+                   codes: dict[int, tuple[str, str]]) -> None:
+    from tax.services import tax_reverse
+
     # a batch order failing before it was sent was withheld only if a run that died got that far
     unsent = [o for o in orders if o.withheld_at is None and o.batch_id]
     withheld_unsent = withheld_refs(unsent) if unsent else set()
-    entries_post(entries=[EntrySpec(
-        kind=RELEASE_KIND, ref=order, merchant=order.merchant_id, memo=f"发放失败解冻 {order.order_no}",
-        lines=[(accounts.merchant(order.merchant_id, AccountKind.MERCHANT_FROZEN), order.freeze_fen + order.fee_frozen_fen),
-               (accounts.merchant(order.merchant_id, AccountKind.MERCHANT_AVAILABLE),
-                -(order.freeze_fen + order.fee_frozen_fen))]) for order in orders], now=now)
     for order in orders:
         fail_code, fail_message = codes.get(order.pk, (code, message))
         order.fail(at=now, by=by, code=fail_code or "FAILED", message=fail_message or CHANNEL_FAILED_MESSAGE)
@@ -161,7 +193,6 @@ def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", m
         audit.record(event="payouts.order.failed", now=now, merchant=merchant_id, subject=group[0],
                      after={"count": len(group), "released_fen": sum(o.freeze_fen + o.fee_frozen_fen for o in group),
                             "by": by, "codes": sorted({o.fail_code for o in group})})
-    _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
 
 
 def withheld_refs(orders) -> set[tuple[int, str]]:

@@ -41,6 +41,9 @@ from core.exceptions import DomainError
 from core.money import format_yuan, parse_yuan
 from payouts.channels import signing
 from payouts.channels.alipay import APP_ID as ALIPAY_APP_ID
+from payouts.channels.alipay import BATCH_DETAIL_QUERY as ALIPAY_BATCH_DETAIL_QUERY
+from payouts.channels.alipay import BATCH_NOTIFY_METHOD as ALIPAY_BATCH_NOTIFY_METHOD
+from payouts.channels.alipay import BATCH_TRANSFER as ALIPAY_BATCH_TRANSFER
 from payouts.channels.alipay import BILL as ALIPAY_BILL
 from payouts.channels.alipay import NOTIFY_METHOD as ALIPAY_NOTIFY_METHOD
 from payouts.channels.alipay import QUERY as ALIPAY_QUERY
@@ -150,8 +153,11 @@ class ChannelSandbox:
 
     # --- orders ------------------------------------------------------------------------------------------
     def submit(self, *, channel: str, key: str, amount_fen: int, payee_account: str, payee_name: str,
-               notify_url: str, batch: bool = False) -> tuple[dict | None, str]:
-        """(order, what): what is CREATED, EXISTING, SLOW (answer late), INCONSISTENT or SYSTEM_ERROR."""
+               notify_url: str, batch: bool = False, batch_no: str = "") -> tuple[dict | None, str]:
+        """(order, what): what is CREATED, EXISTING, SLOW (answer late), INCONSISTENT or SYSTEM_ERROR.
+
+        An Alipay order of a batch (``batch_no``: 批量转账) is paid asynchronously like the bank's, and its result
+        is notified in the batch's notices."""
         request_hash = hashlib.sha256(f"{amount_fen}|{payee_account}|{payee_name}".encode()).hexdigest()
         with self.store.lock:
             existing = self.store.order(channel, key)
@@ -166,8 +172,8 @@ class ChannelSandbox:
             now = time.time()
             state, fail_code, fail_msg, finished_at = PROCESSING, "", "", None
             settle_at = now + (self.config.late_seconds if scenario == rules.LATE else self.config.settle_seconds)
-            if channel == "ALIPAY" and scenario != rules.LATE:
-                # Alipay answers transfers to an Alipay account synchronously.
+            if channel == "ALIPAY" and scenario != rules.LATE and not batch_no:
+                # Alipay answers transfers to an Alipay account synchronously (a batch's details: by notice).
                 finished_at = now
                 if scenario in rules.FAILURES:
                     state, (fail_code, fail_msg) = FAIL, rules.FAIL_CODES[channel][scenario]
@@ -180,11 +186,80 @@ class ChannelSandbox:
                 channel_order_id=f"{channel[:2]}{_local(now):%Y%m%d}{next(_serial):010d}{secrets.token_hex(2)}",
                 created_at=now, settle_at=settle_at, finished_at=finished_at,
                 return_at=now + self.config.return_seconds if scenario == rules.RETURNED_LATER and state == SUCCESS
-                else None, batch=int(batch),
+                else None, batch=int(batch or bool(batch_no)), batch_no=batch_no,
             )
             if state == SUCCESS:
                 self._enqueue_result(order)
         return order, ("SLOW" if scenario == rules.TIMEOUT else "CREATED")
+
+    def alipay_batch_submit(self, *, batch_no: str, lines: list[dict], notify_url: str) -> tuple[dict | None, str]:
+        """批量转账 (``alipay.fund.batch.uni.transfer``): (batch, what) — what is CREATED, EXISTING (the same
+        out_batch_no with the same details: the original batch), INCONSISTENT (the same out_batch_no, other details)
+        or SLOW (a detail's scenario makes the answer late). Each detail is an order paid asynchronously; a detail
+        whose out_biz_no exists with other parameters, or that meets a system error, fails in the batch's notice
+        (PAYMENT_INFO_INCONSISTENCY / SYSTEM_ERROR with need_retry=T) without creating an order."""
+        request_hash = hashlib.sha256(json.dumps(
+            [[line["key"], line["amount_fen"], line["payee_account"], line["payee_name"]] for line in lines],
+            ensure_ascii=False).encode()).hexdigest()
+        slow = False
+        with self.store.lock:
+            existing = self.store.batch("ALIPAY", batch_no)
+            if existing:
+                return (None, "INCONSISTENT") if existing["request_hash"] != request_hash else (existing, "EXISTING")
+            now = time.time()
+            rows = []
+            for line in lines:
+                detail_id = "D" + hashlib.sha1(f"{batch_no}|{line['key']}".encode()).hexdigest()[:24]
+                order, what = self.submit(channel="ALIPAY", key=line["key"], amount_fen=line["amount_fen"],
+                                          payee_account=line["payee_account"], payee_name=line["payee_name"],
+                                          notify_url=notify_url, batch_no=batch_no)
+                slow = slow or what == "SLOW"
+                error = {"SYSTEM_ERROR": ("SYSTEM_ERROR", "系统繁忙，请稍后使用原单号重试"),
+                         "INCONSISTENT": ("PAYMENT_INFO_INCONSISTENCY", "两次请求商户单号一样，但是参数不一致")}.get(what)
+                rows.append([line["key"], line["amount_fen"], detail_id, *(error or ("", ""))])
+                if error:  # no order: the failed detail is reported in the batch's notice all the same
+                    self.store.notify(channel="ALIPAY", kind="payout", notify_id=f"{detail_id}:FAIL", url=notify_url,
+                                      payload=self._failed_detail(batch_no, line, detail_id, *error), due_at=now)
+                elif what == "EXISTING" and order["state"] != PROCESSING:
+                    # paid (or failed) under an earlier request: this batch's notice repeats the known result
+                    self._enqueue_result({**order, "batch_no": batch_no, "notify_url": notify_url})
+            batch = {"batch_no": batch_no, "created_at": now, "lines": rows,
+                     "batch_trans_id": f"BT{_local(now):%Y%m%d}{next(_serial):010d}{secrets.token_hex(2)}"}
+            self.store.batch_create(channel="ALIPAY", request_hash=request_hash, **batch)
+        return self.store.batch("ALIPAY", batch_no), ("SLOW" if slow else "CREATED")
+
+    @staticmethod
+    def _failed_detail(batch_no: str, line: dict, detail_id: str, code: str, message: str) -> dict:
+        return {"channel": "ALIPAY", "key": line["key"], "amount_fen": line["amount_fen"], "state": FAIL,
+                "fail_code": code, "fail_msg": message, "channel_order_id": "", "created_at": time.time(),
+                "finished_at": time.time(), "batch_no": batch_no, "detail_id": detail_id, "need_retry": "T",
+                "scenario": rules.OK, "payee_account": line["payee_account"], "payee_name": line["payee_name"]}
+
+    def alipay_batch_status(self, batch: dict) -> str:
+        """INIT → DEALING → SUCCESS / PART_SUCCESS / FAIL, from its details."""
+        states = []
+        for key, _amount, _detail_id, error_code, _msg in batch["lines"]:
+            order = None if error_code else self.store.order("ALIPAY", key)
+            states.append(FAIL if order is None else (SUCCESS if order["state"] == RETURNED else order["state"]))
+        if PROCESSING in states:
+            return "DEALING" if time.time() - batch["created_at"] > self.config.settle_seconds / 2 else "INIT"
+        if all(state == SUCCESS for state in states):
+            return "SUCCESS"
+        return "FAIL" if all(state == FAIL for state in states) else "PART_SUCCESS"
+
+    def alipay_batch_details(self, batch: dict) -> list[dict]:
+        details = []
+        for key, amount_fen, detail_id, error_code, error_msg in batch["lines"]:
+            order = None if error_code else self.store.order("ALIPAY", key)
+            if order is None:
+                details.append(self._alipay_detail({"key": key, "amount_fen": amount_fen, "state": FAIL,
+                                                    "fail_code": error_code, "fail_msg": error_msg,
+                                                    "channel_order_id": "", "created_at": batch["created_at"],
+                                                    "finished_at": batch["created_at"], "detail_id": detail_id,
+                                                    "need_retry": "T"}))
+            else:
+                details.append(self._alipay_detail({**order, "detail_id": detail_id}))
+        return details
 
     def order_return(self, channel: str, key: str) -> dict | None:
         with self.store.lock:
@@ -219,10 +294,14 @@ class ChannelSandbox:
                 self.order_return(order["channel"], order["key"])
         rows = self.store.due_notifications(now=now, limit=5000)
         batched: dict[str, list[dict]] = {}
+        alipay_batches: dict[tuple[str, str], list[dict]] = {}
         singles = []
         for row in rows:
             if row["kind"] == "payout" and row["channel"] == "BANK" and row["payload"].get("batch"):
                 batched.setdefault(row["url"], []).append(row)
+            elif (row["kind"] == "payout" and row["channel"] == "ALIPAY" and row["payload"].get("batch_no")
+                  and row["payload"]["state"] != RETURNED):  # a 退票 is the transfer order's own notification
+                alipay_batches.setdefault((row["url"], row["payload"]["batch_no"]), []).append(row)
             else:
                 singles.append(row)
         # one task per few notifications (each its own request, in order, on the thread's kept-alive connection):
@@ -233,6 +312,9 @@ class ChannelSandbox:
         for group in batched.values():
             for start in range(0, len(group), 500):
                 self._pool.submit(self._logged, self._deliver_batch, group[start:start + 500])
+        for group in alipay_batches.values():
+            for start in range(0, len(group), 500):
+                self._pool.submit(self._logged, self._deliver_each, [self._alipay_batch_notice(group[start:start + 500])])
         self.store.flush()
 
     @staticmethod
@@ -246,6 +328,9 @@ class ChannelSandbox:
     def _enqueue_result(self, order: dict) -> None:
         if not order["notify_url"]:
             return
+        if order.get("batch_no") and "detail_id" not in order:
+            order = {**order, "detail_id": "D" + hashlib.sha1(f"{order['batch_no']}|{order['key']}".encode()
+                                                               ).hexdigest()[:24]}
         now = time.time()
         notify_id = hashlib.sha1(f"{order['channel']}|{order['key']}|{order['state']}".encode()).hexdigest()[:32]
         self.store.notify(channel=order["channel"], kind="payout", notify_id=notify_id, url=order["notify_url"],
@@ -263,8 +348,17 @@ class ChannelSandbox:
         for row in rows:
             self._logged(self._deliver, row)
 
+    @staticmethod
+    def _alipay_batch_notice(rows: list[dict]) -> dict:
+        """One ``alipay.fund.batch.order.changed`` notice for up to 500 detail results of one batch (a pseudo row:
+        delivered like a notification, acknowledged or retried for each of its rows)."""
+        notify_id = hashlib.sha1("|".join(r["notify_id"] for r in rows).encode()).hexdigest()
+        batch_no = rows[0]["payload"]["batch_no"]
+        return {"id": None, "rows": rows, "channel": "ALIPAY", "kind": "alipay_batch", "notify_id": notify_id,
+                "url": rows[0]["url"], "batch_no": batch_no, "payload": {"batch_no": batch_no}, "attempts": 0}
+
     def _deliver(self, row: dict) -> None:
-        payload = row["payload"]
+        payload = row if row["kind"] == "alipay_batch" else row["payload"]
         try:
             body, headers, expect = self._render_notification(row["channel"], row["kind"], row["notify_id"], payload)
             status, _, answer = self._http.request("POST", row["url"], body=body, headers=headers,
@@ -276,6 +370,11 @@ class ChannelSandbox:
         self._delivered(row, status=status, acknowledged=acknowledged, now=time.time())
 
     def _delivered(self, row: dict, *, status: int, acknowledged: bool, now: float) -> None:
+        if row["kind"] == "alipay_batch":
+            with self.store.transaction():
+                for each in row["rows"]:
+                    self._delivered(each, status=status, acknowledged=acknowledged, now=now)
+            return
         if acknowledged:
             self.store.notification_delivered(row["id"], at=now, status=status)
             return
@@ -316,6 +415,20 @@ class ChannelSandbox:
             body = json.dumps({"notifyId": notify_id, "msgTyp": "FINPAY", **self._bank_fields(order)},
                               ensure_ascii=False).encode()
             return body, signed_headers("BANK", body, secret=secret), None
+        if kind == "alipay_batch":
+            batch = self.store.batch("ALIPAY", order["batch_no"])
+            biz = {"out_batch_no": order["batch_no"], "batch_trans_id": batch["batch_trans_id"] if batch else "",
+                   "batch_status": self.alipay_batch_status(batch) if batch else "DEALING",
+                   "origin_interface": "alipay.fund.batch.uni.transfer", "product_code": "BATCH_API_TO_ACC",
+                   "biz_scene": "MESSAGE_BATCH_PAY", "action_type": "DETAIL_CHANGED",
+                   "acc_detail_list": [self._alipay_detail(row["payload"]) for row in order["rows"]]}
+            params = {"notify_id": notify_id, "msg_method": ALIPAY_BATCH_NOTIFY_METHOD,
+                      "utc_timestamp": str(int(time.time() * 1000)), "app_id": ALIPAY_APP_ID, "version": "1.1",
+                      "charset": "utf-8", "sign_type": "HMAC-SHA256",
+                      "biz_content": json.dumps(biz, ensure_ascii=False, separators=(",", ":"))}
+            params["sign"] = signing.sign("ALIPAY", signing.form_message(params), secret=secret)
+            return (urllib.parse.urlencode(params).encode(),
+                    {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, b"success")
         if channel == "ALIPAY":
             biz = {"out_biz_no": order["key"], "order_id": order["channel_order_id"],
                    "pay_fund_order_id": order["channel_order_id"], "origin_interface": ALIPAY_TRANSFER,
@@ -356,6 +469,20 @@ class ChannelSandbox:
     @staticmethod
     def _alipay_status(state: str) -> str:
         return {PROCESSING: "DEALING", SUCCESS: "SUCCESS", FAIL: "FAIL", RETURNED: "REFUND"}[state]
+
+    @staticmethod
+    def _alipay_detail(order: dict) -> dict:
+        """A batch detail (AccDetailModel): status INIT/DEALED while paying, then SUCCESS or FAIL."""
+        detail = {"detail_id": order.get("detail_id", ""), "out_biz_no": order["key"],
+                  "alipay_order_no": order["channel_order_id"], "trans_amount": format_yuan(order["amount_fen"]),
+                  "status": {PROCESSING: "DEALED", SUCCESS: "SUCCESS", FAIL: "FAIL", RETURNED: "SUCCESS"}[order["state"]],
+                  "gmt_create": _local(order["created_at"]).strftime("%Y-%m-%d %H:%M:%S")}
+        if order.get("finished_at") and order["state"] != PROCESSING:
+            detail["gmt_finish"] = _local(order["finished_at"]).strftime("%Y-%m-%d %H:%M:%S")
+        if order["state"] == FAIL:
+            detail.update(error_code=order["fail_code"], error_msg=order["fail_msg"],
+                          need_retry=order.get("need_retry", "F"))
+        return detail
 
     @staticmethod
     def _wechat_fields(order: dict) -> dict:
@@ -666,6 +793,36 @@ class SandboxHandler(BaseHTTPRequestHandler):
                            "order_id": order["channel_order_id"], "pay_fund_order_id": order["channel_order_id"],
                            "status": self.sandbox._alipay_status(order["state"]),
                            "trans_date": _local(order["created_at"]).strftime("%Y-%m-%d %H:%M:%S")})
+        if method == ALIPAY_BATCH_TRANSFER:
+            lines = [{"key": item["out_biz_no"], "amount_fen": parse_yuan(item["trans_amount"]),
+                      "payee_account": item["payee_info"]["identity"], "payee_name": item["payee_info"].get("name", "")}
+                     for item in biz["trans_order_list"]]
+            if not lines or len(lines) > 1000 or biz.get("total_count") not in (None, str(len(lines))) or \
+                    parse_yuan(biz.get("total_trans_amount", "0")) != sum(line["amount_fen"] for line in lines):
+                return answer({"code": "40004", "msg": "Business Failed", "sub_code": "INVALID_PARAMETER",
+                               "sub_msg": "批次总笔数、总金额与明细不符，或明细超过 1000 笔"})
+            batch, what = self.sandbox.alipay_batch_submit(batch_no=biz["out_batch_no"], lines=lines,
+                                                           notify_url=params.get("notify_url", ""))
+            if what == "INCONSISTENT":
+                return answer({"code": "40004", "msg": "Business Failed", "sub_code": "PAYMENT_INFO_INCONSISTENCY",
+                               "sub_msg": "两次请求商户批次号一样，但是参数不一致"})
+            self._slow(what)
+            return answer({"code": "10000", "msg": "Success", "out_batch_no": batch["batch_no"],
+                           "batch_trans_id": batch["batch_trans_id"],
+                           "status": "INIT" if what == "CREATED" else self.sandbox.alipay_batch_status(batch)})
+        if method == ALIPAY_BATCH_DETAIL_QUERY:
+            batch = self.sandbox.store.batch("ALIPAY", biz.get("out_batch_no", ""))
+            if batch is None:
+                return answer({"code": "40004", "msg": "Business Failed", "sub_code": "BATCH_NOT_EXIST",
+                               "sub_msg": "批次不存在"})
+            size = max(1, min(int(biz.get("page_size") or 500), 500))
+            page = max(1, int(biz.get("page_num") or 1))
+            details = self.sandbox.alipay_batch_details(batch)
+            return answer({"code": "10000", "msg": "Success", "out_batch_no": batch["batch_no"],
+                           "batch_trans_id": batch["batch_trans_id"],
+                           "batch_status": self.sandbox.alipay_batch_status(batch), "page_num": str(page),
+                           "page_size": str(size), "total_page_count": str(max(1, -(-len(details) // size))),
+                           "acc_detail_list": details[(page - 1) * size:page * size]})
         if method == ALIPAY_QUERY:
             order = self.sandbox.store.order("ALIPAY", biz.get("out_biz_no", ""))
             if order is None:

@@ -27,10 +27,14 @@ CREATE TABLE IF NOT EXISTS orders (
     payee_account TEXT NOT NULL, payee_name TEXT NOT NULL, notify_url TEXT NOT NULL, scenario TEXT NOT NULL,
     state TEXT NOT NULL, fail_code TEXT NOT NULL DEFAULT '', fail_msg TEXT NOT NULL DEFAULT '',
     channel_order_id TEXT NOT NULL, created_at REAL NOT NULL, settle_at REAL NOT NULL, finished_at REAL,
-    return_at REAL, returned_at REAL, batch INTEGER NOT NULL DEFAULT 0,
+    return_at REAL, returned_at REAL, batch INTEGER NOT NULL DEFAULT 0, batch_no TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (channel, key)
 );
 CREATE INDEX IF NOT EXISTS orders_settle ON orders (state, settle_at);
+CREATE TABLE IF NOT EXISTS batches (
+    channel TEXT NOT NULL, batch_no TEXT NOT NULL, batch_trans_id TEXT NOT NULL, request_hash TEXT NOT NULL,
+    created_at REAL NOT NULL, lines TEXT NOT NULL, PRIMARY KEY (channel, batch_no)
+);
 CREATE TABLE IF NOT EXISTS attempts (channel TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (channel, key));
 CREATE TABLE IF NOT EXISTS notifications (
@@ -48,7 +52,8 @@ CREATE TABLE IF NOT EXISTS topups (
 
 ORDER_COLUMNS = ("channel", "key", "request_hash", "amount_fen", "payee_account", "payee_name", "notify_url",
                  "scenario", "state", "fail_code", "fail_msg", "channel_order_id", "created_at", "settle_at",
-                 "finished_at", "return_at", "returned_at", "batch")
+                 "finished_at", "return_at", "returned_at", "batch", "batch_no")
+BATCH_COLUMNS = ("channel", "batch_no", "batch_trans_id", "request_hash", "created_at", "lines")
 NOTIFICATION_COLUMNS = ("id", "channel", "kind", "notify_id", "url", "payload", "due_at", "attempts", "delivered_at",
                         "last_status", "gave_up")
 TOPUP_COLUMNS = ("serial", "day", "at", "amount_fen", "virtual_account", "payer_account", "payer_name", "payer_bank",
@@ -75,16 +80,22 @@ class Store:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(orders)")}
         if "batch" not in columns:  # a state file from an older sandbox
             self.db.execute("ALTER TABLE orders ADD COLUMN batch INTEGER NOT NULL DEFAULT 0")
+        if "batch_no" not in columns:
+            self.db.execute("ALTER TABLE orders ADD COLUMN batch_no TEXT NOT NULL DEFAULT ''")
         if "reverses" not in {row[1] for row in self.db.execute("PRAGMA table_info(topups)")}:
             self.db.execute("ALTER TABLE topups ADD COLUMN reverses TEXT NOT NULL DEFAULT ''")
         self._orders: dict[tuple[str, str], dict] = {}
         self._attempts: dict[tuple[str, str], int] = {}
         self._notifications: dict[int, dict] = {}
         self._topups: dict[str, dict] = {}
+        # batch requests (Alipay 批量转账): lines = [[key, amount_fen, detail_id, error_code, error_msg], ...] in
+        # request order; a line with an error code created no order
+        self._batches: dict[tuple[str, str], dict] = {}
         self._settle_heap: list[tuple[float, str, str]] = []  # PROCESSING orders by settle_at
         self._return_heap: list[tuple[float, str, str]] = []  # paid orders that will be returned, by return_at
         self._due_heap: list[tuple[float, int]] = []  # undelivered notifications by due_at (stale entries skipped)
-        self._dirty: dict[str, set] = {"orders": set(), "attempts": set(), "notifications": set(), "topups": set()}
+        self._dirty: dict[str, set] = {"orders": set(), "attempts": set(), "notifications": set(), "topups": set(),
+                                       "batches": set()}
         self._load()
 
     def _load(self) -> None:
@@ -100,6 +111,8 @@ class Store:
                 heapq.heappush(self._due_heap, (note["due_at"], note["id"]))
         for row in self.db.execute("SELECT * FROM topups"):
             self._topups[row["serial"]] = dict(row)
+        for row in self.db.execute("SELECT * FROM batches"):
+            self._batches[(row["channel"], row["batch_no"])] = {**dict(row), "lines": json.loads(row["lines"])}
         self._next_id = max(self._notifications, default=0) + 1
 
     def _put_order(self, order: dict) -> None:
@@ -124,7 +137,9 @@ class Store:
                      + tuple(self._notifications[i][c] for c in NOTIFICATION_COLUMNS[6:])
                      for i in dirty["notifications"]]
             topups = [tuple(self._topups[s].get(c, "") for c in TOPUP_COLUMNS) for s in dirty["topups"]]
-        if not (orders or attempts or notes or topups):
+            batches = [tuple(json.dumps(self._batches[k][c]) if c == "lines" else self._batches[k][c]
+                             for c in BATCH_COLUMNS) for k in dirty["batches"]]
+        if not (orders or attempts or notes or topups or batches):
             return 0
         with self._db_lock:
             self.db.execute("BEGIN")
@@ -133,6 +148,7 @@ class Store:
                 self.db.executemany(_upsert("attempts", ("channel", "key", "n")), attempts)
                 self.db.executemany(_upsert("notifications", NOTIFICATION_COLUMNS), notes)
                 self.db.executemany(_upsert("topups", TOPUP_COLUMNS), topups)
+                self.db.executemany(_upsert("batches", BATCH_COLUMNS), batches)
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
@@ -140,7 +156,7 @@ class Store:
                     for name, keys in dirty.items():
                         self._dirty[name] |= keys
                 raise
-        return len(orders) + len(attempts) + len(notes) + len(topups)
+        return len(orders) + len(attempts) + len(notes) + len(topups) + len(batches)
 
     def _payload_text(self, note_id: int) -> str:
         """The payload as stored (JSON), encoded once: a notification is written again when leased and answered."""
@@ -173,6 +189,7 @@ class Store:
         for column in ("fail_code", "fail_msg"):
             order[column] = order[column] or ""
         order["batch"] = order["batch"] or 0
+        order["batch_no"] = order["batch_no"] or ""
         with self.lock:
             self._put_order(order)
             self._dirty["orders"].add((order["channel"], order["key"]))
@@ -217,6 +234,20 @@ class Store:
                 (o["finished_at"] is not None and start <= o["finished_at"] < end)
                 or (o["returned_at"] is not None and start <= o["returned_at"] < end))]
         return sorted(rows, key=lambda o: (o["finished_at"] or 0, o["key"]))
+
+    # --- batches -----------------------------------------------------------------------------------------
+    def batch(self, channel: str, batch_no: str) -> dict | None:
+        with self.lock:
+            batch = self._batches.get((channel, batch_no))
+            return {**batch, "lines": [list(line) for line in batch["lines"]]} if batch else None
+
+    def batch_create(self, *, channel: str, batch_no: str, batch_trans_id: str, request_hash: str, created_at: float,
+                     lines: list[list]) -> None:
+        with self.lock:
+            self._batches[(channel, batch_no)] = {
+                "channel": channel, "batch_no": batch_no, "batch_trans_id": batch_trans_id,
+                "request_hash": request_hash, "created_at": created_at, "lines": [list(line) for line in lines]}
+            self._dirty["batches"].add((channel, batch_no))
 
     # --- notifications -----------------------------------------------------------------------------------
     def notify(self, *, channel: str, kind: str, notify_id: str, url: str, payload: dict, due_at: float) -> None:
