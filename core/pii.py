@@ -44,13 +44,18 @@ def _keys() -> dict[str, bytes]:
     return _keys_cached(repr(sorted(settings.PII_KEYS.items())))
 
 
+@lru_cache(maxsize=16)
+def _cipher(key: bytes) -> AESGCM:
+    return AESGCM(key)  # reusable and stateless; creating one costs more than decrypting a name
+
+
 def encrypt(plaintext: str) -> str:
     kid = settings.PII_ACTIVE_KEY_ID
     key = _keys().get(kid)
     if key is None:
         raise PIIKeyError(f"active PII key id {kid!r} is not in PII_KEYS")
     nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), kid.encode())
+    sealed = _cipher(key).encrypt(nonce, plaintext.encode("utf-8"), kid.encode())
     return f"{_PREFIX}:{kid}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
 
@@ -65,7 +70,7 @@ def decrypt(token: str) -> str:
     if key is None:
         raise PIIKeyError(f"PII key id {kid!r} is not configured; it is needed to read this value")
     raw = base64.b64decode(payload)
-    return AESGCM(key).decrypt(raw[:12], raw[12:], kid.encode()).decode("utf-8")
+    return _cipher(key).decrypt(raw[:12], raw[12:], kid.encode()).decode("utf-8")
 
 
 def key_id_of(token: str) -> str:
@@ -74,9 +79,16 @@ def key_id_of(token: str) -> str:
 
 def blind_index(value: str, *, purpose: str) -> str:
     """A keyed hash of ``value`` for exact lookups. ``purpose`` separates namespaces (``"id_number"``, ``"phone"``)."""
-    normalised = re.sub(r"\s", "", value).upper()
-    key = settings.PII_BLIND_INDEX_KEY.encode()
-    return hmac.new(key, f"{purpose}:{normalised}".encode(), hashlib.sha256).hexdigest()[:40]
+    normalised = "".join(value.split()).upper()  # every whitespace character removed
+    mac = _blind_base(settings.PII_BLIND_INDEX_KEY).copy()
+    mac.update(f"{purpose}:{normalised}".encode())
+    return mac.hexdigest()[:40]
+
+
+@lru_cache(maxsize=4)
+def _blind_base(key: str) -> hmac.HMAC:
+    """The keyed HMAC before any message (copied per value: the key schedule is computed once)."""
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)
 
 
 class EncryptedTextField(models.TextField):

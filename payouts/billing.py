@@ -87,11 +87,13 @@ def rate_for_volume(plan, month_volume_before_fen: int) -> tuple[Decimal, int | 
     return chosen[1], chosen[0]
 
 
-def fee_for_payment(plan, *, amount_fen: int, month_volume_before_fen: int = 0) -> FeeLine:
-    """The fee of one payment of ``amount_fen`` (fen, > 0) under ``plan``."""
+def fee_for_payment(plan, *, amount_fen: int, month_volume_before_fen: int = 0,
+                    rate_tier: tuple[Decimal, int | None] | None = None) -> FeeLine:
+    """The fee of one payment of ``amount_fen`` (fen, > 0) under ``plan``. ``rate_tier``: what
+    ``rate_for_volume(plan, month_volume_before_fen)`` gives, when the caller prices many payments on one volume."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise ValidationFailed(_("计费金额必须是大于 0 的整数（分）"), code="fee_amount_invalid")
-    rate, tier_from = rate_for_volume(plan, month_volume_before_fen)
+    rate, tier_from = rate_tier or rate_for_volume(plan, month_volume_before_fen)
     proportional = money.apply_rate(amount_fen, rate)
     fixed = int(plan.fee_fixed_fen)
     minimum = int(plan.fee_minimum_fen)

@@ -39,11 +39,21 @@ def blacklisted_indexes(indexes) -> set[str]:
     return found
 
 
+def daily_limit_reason(*, config, day_fen: int):
+    """Why a payment is over the enterprise's daily limit (a lazy text: it is rendered in the reader's language)."""
+    return format_lazy(gettext_lazy("企业今日付款已达 {day} 元，加上本笔超过每日限额 {limit} 元，"
+                                    "请明日再付或联系平台调整限额"),
+                       day=format_yuan(day_fen), limit=format_yuan(config.daily_limit_fen))
+
+
 def check_payments(*, config, payments: list[PaymentToCheck], month_paid_by_member: dict[int, int],
-                   day_paid_fen: int) -> dict[object, RiskDecision]:
+                   day_paid_fen: int, daily_limit: bool = True) -> dict[object, RiskDecision]:
     """Decisions for ``payments`` taken in order. ``month_paid_by_member``: what each worker already received from
     this enterprise this month (fen); ``day_paid_fen``: what the enterprise already paid today. Payments that are
-    rejected do not count towards the limits of the ones after them. Writes nothing."""
+    rejected do not count towards the limits of the ones after them. Writes nothing.
+
+    ``daily_limit=False`` leaves the enterprise's daily limit to the caller (a batch checked in several processes
+    applies it once over the whole batch, in line order, with ``daily_limit_reason``)."""
     black = blacklisted_indexes(p.id_number_index for p in payments)
     month = dict(month_paid_by_member)
     day = day_paid_fen
@@ -62,11 +72,8 @@ def check_payments(*, config, payments: list[PaymentToCheck], month_paid_by_memb
             decision.add(REJECT, "worker_monthly_limit",
                          format_lazy(gettext_lazy("该灵工人员本月已收 {already} 元，加上本笔超过每人每月限额 {limit} 元"),
                                      already=format_yuan(already), limit=format_yuan(config.worker_monthly_limit_fen)))
-        if day + payment.amount_fen > config.daily_limit_fen:
-            decision.add(REJECT, "daily_limit",
-                         format_lazy(gettext_lazy("企业今日付款已达 {day} 元，加上本笔超过每日限额 {limit} 元，"
-                                                  "请明日再付或联系平台调整限额"),
-                                     day=format_yuan(day), limit=format_yuan(config.daily_limit_fen)))
+        if daily_limit and day + payment.amount_fen > config.daily_limit_fen:
+            decision.add(REJECT, "daily_limit", daily_limit_reason(config=config, day_fen=day))
         if not decision.rejected:
             month[payment.member_id] = already + payment.amount_fen
             day += payment.amount_fen

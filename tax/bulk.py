@@ -80,7 +80,8 @@ def _advance(state: engine.PriorState, computation: engine.Computation, month: i
     state.iit_withheld_by_month[month] = state.iit_withheld_by_month.get(month, 0) + computation.amount(engine.IIT)
 
 
-def _compute_all(items, *, bearer: str, liability_date: dt.date, settings_row: TaxSettings, states=None):
+def _compute_all(items, *, bearer: str, liability_date: dt.date, settings_row: TaxSettings, states=None,
+                 explain: bool = True):
     for item in items:
         _validate(gross_fen=item.gross_fen, net_fen=item.net_fen, bearer=bearer)
     if states is None:
@@ -103,7 +104,7 @@ def _compute_all(items, *, bearer: str, liability_date: dt.date, settings_row: T
 
         def for_gross(gross: int, _state=state, _route=route, _options=options) -> engine.Computation:
             return engine.compute(params=rule_set.parameters, rule_set=rule_set.code, route=_route, gross_fen=gross,
-                                  liability_date=liability_date, prior=_state, options=_options)
+                                  liability_date=liability_date, prior=_state, options=_options, explain=explain)
 
         computation = for_gross(item.gross_fen) if item.gross_fen is not None else engine.solve_gross(item.net_fen,
                                                                                                       for_gross)
@@ -122,7 +123,7 @@ def tax_quote_many(*, items: list[PaymentItem], bearer: str, liability_date: dt.
     """
     settings_row = selectors.tax_settings()
     computed = _compute_all(items, bearer=bearer, liability_date=liability_date, settings_row=settings_row,
-                            states=states)
+                            states=states, explain=not brief)
     if not brief:
         return [_quote(rule_set=rule_set, options=options, computation=computation, bearer=bearer,
                        liability_date=liability_date) for rule_set, options, computation in computed]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.utils.translation import gettext_noop
 
@@ -108,7 +109,15 @@ class Computation:
         return self.gross_fen - self.tax_fen
 
     def amount(self, kind: str) -> int:
-        return sum(line.amount_fen for line in self.lines if line.kind == kind)
+        return self._amounts.get(kind, 0)
+
+    @cached_property
+    def _amounts(self) -> dict[str, int]:
+        """Each kind's total, summed once (a computation's lines are not changed after it is made)."""
+        totals: dict[str, int] = {}
+        for line in self.lines:
+            totals[line.kind] = totals.get(line.kind, 0) + line.amount_fen
+        return totals
 
 
 class EngineError(ValueError):
@@ -181,7 +190,7 @@ def consecutive_months(months_with_income: set[int], month: int) -> list[int]:
 
 
 def iit_cumulative(income_fen: int, month: int, prior: PriorState, params: dict, options: Options, *,
-                   rule_set: str = "") -> Line:
+                   rule_set: str = "", explain: bool = True) -> Line:
     """STA 2025 No. 16 累计预扣法 for one payment in ``month`` (1–12).
 
     本期应预扣预缴税额 = (累计收入 − 累计收入×20% − 5,000×连续月份数) × 预扣率 − 速算扣除数 − 累计已预扣预缴税额,
@@ -207,7 +216,7 @@ def iit_cumulative(income_fen: int, month: int, prior: PriorState, params: dict,
         cumulative_tax = round_fen(taxable * rate - quick)
     tax = max(0, cumulative_tax - cum_withheld)
     segment = "（连续期间重新起算）" if options.gap_month_rule == GAP_RESTART_SEGMENT and run[0] > 1 else ""
-    formula = (f"累计收入 {_y(cum_income)}{segment} × (1 − {ratio}) − 5000 × {months} 个月 = {_y(max(taxable, Decimal(0)))}；"
+    formula = "" if not (explain or tax) else (f"累计收入 {_y(cum_income)}{segment} × (1 − {ratio}) − 5000 × {months} 个月 = {_y(max(taxable, Decimal(0)))}；"
                f"累计应预扣 = {_y(max(taxable, Decimal(0)))} × {rate} − {_y(quick)} = {_y(cumulative_tax)}；"
                f"本次 = {_y(cumulative_tax)} − 已预扣 {_y(cum_withheld)} = {_y(tax)}")
     return Line(IIT, LABELS[IIT], tax, formula,
@@ -258,21 +267,26 @@ def vat_exempt(month_gross_fen: int, params: dict, options: Options) -> bool:
     raise EngineError(f"unknown threshold comparator {v['threshold_comparator']!r}")
 
 
-def vat_month(gross_fen: int, prior: PriorState, params: dict, options: Options, *, rule_set: str = "") -> Line:
+def vat_month(gross_fen: int, prior: PriorState, params: dict, options: Options, *, rule_set: str = "",
+              explain: bool = True) -> Line:
     """VAT on the worker's month total across the platform; this payment carries the month's VAT − VAT already withheld."""
     v = params["vat"]
     rate = Decimal(v["levy_rate"])
     total = prior.month_gross_fen + gross_fen
+    inputs = {"gross_fen": gross_fen, "month_gross_fen": total, "month_vat_withheld_fen": prior.month_vat_fen,
+              "threshold_fen": int(v["threshold_monthly_fen"]), "comparator": v["threshold_comparator"],
+              "threshold_base": options.vat_threshold_base}
+    exempt = vat_exempt(total, params, options)
+    if exempt and not explain and prior.month_vat_fen >= 0:  # nothing withheld: the explanation is not asked for
+        return Line(VAT, LABELS[VAT], 0, "", inputs, rate=str(rate), base_fen=total, cumulative_fen=0,
+                    rule_set=rule_set)
     threshold = _y(int(v["threshold_monthly_fen"]))
     if v["threshold_comparator"] == "le":
         under, over, threshold_text = "不超过", "超过", f"免税标准 {threshold}（含本数）"
     else:
         under, over, threshold_text = "未达到", "达到", f"起征点 {threshold}"
     base_text = "含税 ÷ (1 + 征收率)" if options.vat_threshold_base == BASE_VAT_EXCLUSIVE else "含税金额"
-    inputs = {"gross_fen": gross_fen, "month_gross_fen": total, "month_vat_withheld_fen": prior.month_vat_fen,
-              "threshold_fen": int(v["threshold_monthly_fen"]), "comparator": v["threshold_comparator"],
-              "threshold_base": options.vat_threshold_base}
-    if vat_exempt(total, params, options):
+    if exempt:
         tax = max(0, 0 - prior.month_vat_fen)
         return Line(VAT, LABELS[VAT], tax, f"本月合计 {_y(total)}（按{base_text}比较）{under}{threshold_text}，免征",
                     inputs, rate=str(rate), base_fen=total, cumulative_fen=0, rule_set=rule_set)
@@ -311,8 +325,11 @@ def surcharges(month_vat_fen: int, prior: PriorState, params: dict, options: Opt
 
 
 def compute(*, params: dict, rule_set: str, route: str, gross_fen: int, liability_date: dt.date, prior: PriorState,
-            options: Options) -> Computation:
-    """All the lines for one payment of ``gross_fen`` (税前收入, what the enterprise pays in total)."""
+            options: Options, explain: bool = True) -> Computation:
+    """All the lines for one payment of ``gross_fen`` (税前收入, what the enterprise pays in total).
+
+    ``explain=False`` leaves the formula empty on the IIT and VAT lines that withhold nothing (a quote of 100,000
+    lines shows only the lines that withhold something; the withholding itself always keeps every formula)."""
     if gross_fen <= 0:
         raise EngineError("gross must be positive")
     if route == BUSINESS:
@@ -321,7 +338,7 @@ def compute(*, params: dict, rule_set: str, route: str, gross_fen: int, liabilit
         vat_note = Line(VAT, LABELS[VAT], 0, "个体工商户自行开票、自行申报增值税及附加税费，平台不代办",
                         {"gross_fen": gross_fen}, rate="0", rule_set=rule_set)
         return Computation(rule_set, route, gross_fen, gross_fen, [note, vat_note])
-    vat_line = vat_month(gross_fen, prior, params, options, rule_set=rule_set)
+    vat_line = vat_month(gross_fen, prior, params, options, rule_set=rule_set, explain=explain)
     month_vat = prior.month_vat_fen + vat_line.amount_fen
     surcharge_lines = surcharges(month_vat, prior, params, options, rule_set=rule_set) if month_vat else []
     iit_income = gross_fen
@@ -333,7 +350,8 @@ def compute(*, params: dict, rule_set: str, route: str, gross_fen: int, liabilit
                                    occasion_income_fen=prior.occasion_income_fen if merged else 0,
                                    occasion_withheld_fen=prior.occasion_withheld_fen if merged else 0)
     elif route == LABOR_CUMULATIVE:
-        iit_line = iit_cumulative(iit_income, liability_date.month, prior, params, options, rule_set=rule_set)
+        iit_line = iit_cumulative(iit_income, liability_date.month, prior, params, options, rule_set=rule_set,
+                                  explain=explain)
     else:
         raise EngineError(f"unknown route {route!r}")
     iit_line.inputs["iit_base"] = options.iit_base_when_vat_due if vat_line.amount_fen else BASE_GROSS

@@ -57,7 +57,7 @@ def options_for(*, settings_row: TaxSettings, member, location: str | None = Non
     if location is None:
         location = settings_row.platform_location
         if settings_row.surcharge_location_basis == TaxSettings.LocationBasis.WORKER and member is not None:
-            profile = WorkerTaxProfile.objects.filter(member=member).first()
+            profile = WorkerTaxProfile.objects.filter(member_id=member.pk).first()
             location = profile.location if profile else Location.URBAN
     return engine.Options(gap_month_rule=settings_row.gap_month_rule,
                           iit_base_when_vat_due=settings_row.iit_base_when_vat_due,

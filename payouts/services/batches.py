@@ -11,14 +11,18 @@ Nothing of a batch is paid until all its lines are valid, or the bad ones have b
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import pickle
 import secrets
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone, translation
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
@@ -48,12 +52,17 @@ from payouts.services import pricing
 from payouts.services.orders import CHANNEL_LABEL, FREEZE_KIND, check_channel, new_key, verify_payment_sms
 from payouts.services.settlement import withheld_refs
 from payouts.services.sql import copy_insert, new_rows, update_rows
-from risk.payments import PaymentToCheck, check_payments
+from risk.payments import PaymentToCheck, check_payments, daily_limit_reason
+from risk.services import REJECT, RiskDecision
 from tasks.bulk import payable_work_release_many, payable_work_reserve_many
 from tasks.models import PayableWork
 from tax.bulk import PaymentItem, tax_withhold_many
 
+logger = logging.getLogger(__name__)
+
 CHUNK = 5000
+PARALLEL_MIN_LINES = 20000  # below this a batch is checked in one process
+MAX_STORED_ERRORS = 5000
 ANALYZE_AFTER_LINES = 10000
 FREEZE_ADJUST_KIND = "payout.freeze_adjust"
 DISPATCH_CHUNK = 1000  # one background job per 1,000 lines at most
@@ -127,25 +136,31 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
 
     # Lines are checked, priced and written 5,000 at a time, so memory stays flat in the size of the batch;
     # what must hold across the whole batch is carried: work already used, order numbers seen, each worker's tax
-    # state and month total, the enterprise's day total.
-    carry = _Carry(liability_date=timezone.localdate(now),
-                   volume=pricing.month_volume_before_fen(merchant=merchant, now=now),
-                   day_fen=pricing.day_paid_fen(merchant=merchant, now=now))
-    # how many lines each worker still has to come, so a worker's tax state is dropped after their last line
-    carry.remaining = defaultdict(int)
-    for line in lines:
-        carry.remaining[line.id_number] += 1
-    total, done = len(lines), 0
-    while lines:
-        chunk, lines[:CHUNK] = lines[:CHUNK], []  # processed lines are let go of as the check moves on
-        _check_chunk(batch=batch, merchant=merchant, config=config, lines=chunk, errors=errors, carry=carry, now=now)
-        done += len(chunk)
-        del chunk
-        _progress(batch.pk, stage="checking", checked_lines=done)
-    del lines, total
-    with translation.override(settings.LANGUAGE_CODE):  # the same order whatever language the worker runs in
-        errors.sort(key=lambda e: (e["line"], str(e["column"])))
-    if done >= ANALYZE_AFTER_LINES and connection.vendor == "postgresql":
+    # state and month total, the enterprise's day total. A large batch on PostgreSQL is split by worker over
+    # several processes (``_check_in_processes``): everything carried is per worker except the day total, which is
+    # then applied once over the whole batch in line order (``_daily_limit_pass``).
+    liability_date = timezone.localdate(now)
+    volume = pricing.month_volume_before_fen(merchant=merchant, now=now)
+    day_before = pricing.day_paid_fen(merchant=merchant, now=now)
+    processes = _check_processes(len(lines))
+    if processes > 1:
+        parts = _partitions(lines, processes)
+        del lines
+        records, error_lines = _check_in_processes(batch=batch, merchant=merchant, config=config, parts=parts,
+                                                   liability_date=liability_date, volume=volume, now=now)
+        del parts
+        _daily_limit_pass(batch=batch, merchant=merchant, config=config, day_before=day_before, errors=errors,
+                          now=now)
+        error_lines |= {e["line"] for e in errors}
+        records += [line_error_record(e) for e in _first_errors(errors)]
+        records.sort(key=lambda r: (r["line"], r["column"]))
+    else:
+        carry = _Carry(liability_date=liability_date, volume=volume, day_fen=day_before)
+        _check_lines(batch=batch, merchant=merchant, config=config, lines=lines, errors=errors, carry=carry, now=now)
+        del lines
+        records = [line_error_record(e) for e in _first_errors(errors)]
+        error_lines = {e["line"] for e in errors}
+    if line_count >= ANALYZE_AFTER_LINES and connection.vendor == "postgresql":
         # tens of thousands of new orders: refresh the planner's statistics now rather than when autovacuum gets
         # to it, so the confirmation and the dispatch jobs' queries are planned on the table as it is
         with connection.cursor() as cursor:
@@ -164,9 +179,9 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
         _totals(batch)
         batch.line_count = line_count
         batch.checked_lines = line_count
-        batch.error_count = len({e["line"] for e in errors})
-        batch.errors = [line_error_record(e) for e in errors[:5000]]
-        if errors:
+        batch.error_count = len(error_lines)
+        batch.errors = records[:MAX_STORED_ERRORS]
+        if error_lines:
             batch.mark_invalid()
         else:
             batch.mark_quoted(at=now)
@@ -207,11 +222,129 @@ def _file_rejected(*, batch_id: int, content: bytes, filename: str, now) -> Payo
     return batch
 
 
+def _first_errors(errors: list) -> list:
+    """The first ``MAX_STORED_ERRORS`` bad lines' errors in line order (the ones a batch stores, rendered)."""
+    with translation.override(settings.LANGUAGE_CODE):  # the same order whatever language the worker runs in
+        errors.sort(key=lambda e: (e["line"], str(e["column"])))
+    return errors[:MAX_STORED_ERRORS]
+
+
+def _check_lines(*, batch, merchant, config, lines, errors: list, carry: _Carry, now) -> None:
+    """Check, price and write ``lines`` a chunk at a time; progress is added to the batch's count (several
+    processes may be checking parts of it)."""
+    # how many lines each worker still has to come, so a worker's tax state is dropped after their last line
+    carry.remaining = defaultdict(int)
+    for line in lines:
+        carry.remaining[line.id_number] += 1
+    while lines:
+        chunk, lines[:CHUNK] = lines[:CHUNK], []  # processed lines are let go of as the check moves on
+        _check_chunk(batch=batch, merchant=merchant, config=config, lines=chunk, errors=errors, carry=carry, now=now)
+        PayoutBatch.objects.filter(pk=batch.pk).update(checked_lines=F("checked_lines") + len(chunk))
+        del chunk
+
+
+def _check_processes(line_count: int) -> int:
+    """How many processes check a batch: one, unless it is large, on PostgreSQL, and outside any transaction (the
+    other processes must see what this one has committed, and it theirs)."""
+    wanted = getattr(settings, "PAYOUTS_CHECK_PROCESSES", None) or min(os.cpu_count() or 1, 4)
+    if (wanted <= 1 or line_count < getattr(settings, "PAYOUTS_CHECK_PARALLEL_MIN_LINES", PARALLEL_MIN_LINES)
+            or connection.vendor != "postgresql" or connection.in_atomic_block or not hasattr(os, "fork")):
+        return 1
+    return wanted
+
+
+def _partitions(lines: list, count: int) -> list[list]:
+    """``lines`` split by worker (ID number), each part in file order: all of a worker's lines land in one part, so
+    the worker's tax state, month total and accepted work are carried as in one pass."""
+    parts: list[list] = [[] for _ in range(count)]
+    for line in lines:
+        parts[zlib.crc32(line.id_number.encode()) % count].append(line)
+    return parts
+
+
+def _check_in_processes(*, batch, merchant, config, parts, liability_date, volume, now) -> tuple[list, set]:
+    """Check ``parts[1:]`` in forked processes and ``parts[0]`` here, at the same time. Each part writes its own
+    orders; the enterprise's daily limit is left to ``_daily_limit_pass``. Returns the first bad lines' error
+    records of the other parts and every bad line number; raises if a process failed (the job is retried and
+    starts over, as after any crash)."""
+    from django.db import connections
+
+    connections.close_all()  # each process opens its own connection; none may share this one's socket
+    children = []
+    for part in parts[1:]:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: check its part, send back its bad lines, leave without the parent's exit code
+            status = 1
+            try:
+                os.close(read)
+                errors: list = []
+                _check_lines(batch=batch, merchant=merchant, config=config, lines=part, errors=errors, now=now,
+                             carry=_Carry(liability_date=liability_date, volume=volume, day_fen=0, daily_limit=False))
+                lines_bad = {e["line"] for e in errors}
+                payload = pickle.dumps(([line_error_record(e) for e in _first_errors(errors)], lines_bad))
+                with os.fdopen(write, "wb") as out:
+                    out.write(payload)
+                status = 0
+            except BaseException:
+                logger.exception("batch %s: a check process failed", batch.pk)
+            finally:
+                connections.close_all()
+                os._exit(status)
+        os.close(write)
+        children.append((pid, read))
+    failed = None
+    errors_here: list = []
+    try:
+        _check_lines(batch=batch, merchant=merchant, config=config, lines=parts[0], errors=errors_here, now=now,
+                     carry=_Carry(liability_date=liability_date, volume=volume, day_fen=0, daily_limit=False))
+    except BaseException as error:
+        failed = error
+    records, bad = [line_error_record(e) for e in _first_errors(errors_here)], {e["line"] for e in errors_here}
+    for pid, read in children:  # read before waiting: a child blocks on a full pipe until it is read
+        with os.fdopen(read, "rb") as handle:
+            payload = handle.read()
+        _pid, status = os.waitpid(pid, 0)
+        if status == 0 and payload:
+            child_records, child_bad = pickle.loads(payload)  # noqa: S301 - our own child's output, over a pipe
+            records += child_records
+            bad |= child_bad
+        elif failed is None:
+            failed = RuntimeError(f"batch {batch.pk}: a check process exited with status {status}")
+    if failed is not None:
+        raise failed
+    return records, bad
+
+
+def _daily_limit_pass(*, batch, merchant, config, day_before: int, errors: list, now) -> None:
+    """The enterprise's daily limit over a batch checked in parts: taken in line order, as one pass would, each
+    order that would take the day over the limit is dropped (its work released) and reported on its line."""
+    rows = list(PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).order_by("line_no")
+                .values_list("id", "line_no", "gross_fen", "payable_id"))
+    if day_before + sum(row[2] for row in rows) <= config.daily_limit_fen:
+        return  # the whole batch fits: the usual case
+    day, over = day_before, []
+    for pk, line_no, gross, payable_id in rows:
+        if day + gross > config.daily_limit_fen:
+            decision = RiskDecision()
+            decision.add(REJECT, "daily_limit", daily_limit_reason(config=config, day_fen=day))
+            _error(errors, line_no, gettext_lazy("风控"), lazy(decision.summary, str)())
+            over.append((pk, payable_id))
+        else:
+            day += gross
+    with transaction.atomic():
+        PayoutOrder.objects.filter(pk__any=[pk for pk, _payable in over]).delete()
+        held = [payable for _pk, payable in over if payable]
+        if held:
+            payable_work_release_many(merchant=merchant, payable_ids=held, ref=batch.batch_no, now=now)
+
+
 @dataclass
 class _Carry:
     liability_date: object
     volume: int
     day_fen: int
+    daily_limit: bool = True  # False: the caller applies the enterprise's daily limit over the whole batch
     used_payables: set = field(default_factory=set)
     seen_nos: set = field(default_factory=set)
     tax_states: dict = field(default_factory=dict)
@@ -219,12 +352,28 @@ class _Carry:
     remaining: dict = field(default_factory=dict)
 
 
+class _Payee:
+    """The member fields a batch line is checked and priced with (the name decrypted): a model instance per line
+    would cost more than the rest of the line's check."""
+
+    __slots__ = ("pk", "id", "name", "id_number_index", "verification_status", "is_individual_business")
+
+    def __init__(self, pk, name, id_number_index, verification_status, is_individual_business):
+        self.pk = self.id = pk
+        self.name, self.id_number_index = name, id_number_index
+        self.verification_status, self.is_individual_business = verification_status, is_individual_business
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification_status == Member.Verification.VERIFIED
+
+
 def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry, now) -> None:
     """Check, price and write one chunk of lines (its orders and the hold on their work commit together)."""
     id_index = {line.line: blind_index(line.id_number, purpose="id_number") for line in lines}
-    members: dict[str, Member] = {
-        m.id_number_index: m for m in Member.objects.filter(id_number_index__any=sorted(set(id_index.values()))).only(
-            "id", "name", "id_number_index", "verification_status", "is_individual_business")}
+    members: dict[str, _Payee] = {
+        row[2]: _Payee(*row) for row in Member.objects.filter(id_number_index__any=sorted(set(id_index.values())))
+        .values_list(*_Payee.__slots__[1:])}
     member_ids = sorted({m.pk for m in members.values()})
     signed = set(MemberMerchant.objects.for_tenant(merchant).filter(
         member_id__any=member_ids, status=MemberMerchant.Status.SIGNED).values_list("member_id", flat=True))
@@ -305,7 +454,7 @@ def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry,
                                amount_fen=p.gross_fen)
                 for c, p in zip(candidates, priced_all, strict=True) if isinstance(p, pricing.Priced)]
     decisions = check_payments(config=config, payments=payments, month_paid_by_member=carry.month_paid,
-                               day_paid_fen=carry.day_fen)
+                               day_paid_fen=carry.day_fen, daily_limit=carry.daily_limit)
     for payment in payments:  # what passed counts towards the limits of the lines after it
         if not decisions[payment.key].rejected:
             carry.month_paid[payment.member_id] = carry.month_paid.get(payment.member_id, 0) + payment.amount_fen

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
-from payouts.billing import FeeLine, fee_for_payment
+from payouts.billing import FeeLine, fee_for_payment, rate_for_volume
 from payouts.models import PayoutOrder
 from tax.bulk import PaymentItem, tax_quote_many
 
@@ -103,8 +103,10 @@ def price_lines(*, config, lines: list[tuple[object, int]], liability_date: dt.d
     quotes = tax_quote_many(items=items, bearer=bearer, liability_date=liability_date, now=now, states=states,
                             brief=True)
     result: list[Priced | Promise] = []
+    rate_tier = rate_for_volume(config, month_volume_before)  # one volume for the whole call
     for (_member, amount), quote in zip(lines, quotes, strict=True):
-        fee = fee_for_payment(config, amount_fen=quote.gross_fen, month_volume_before_fen=month_volume_before)
+        fee = fee_for_payment(config, amount_fen=quote.gross_fen, month_volume_before_fen=month_volume_before,
+                              rate_tier=rate_tier)
         surcharge = quote.surcharges_fen
         if fee.bearer == "WORKER":
             payee = quote.net_fen - fee.fee_fen
