@@ -112,12 +112,18 @@ def settle_results(succeeded: list[PayoutOrder], failed: list[PayoutOrder], *, n
     if not succeeded and not failed:
         return
     accounts = _Accounts(now)
-    entries_post(entries=_success_specs(succeeded, accounts) + _release_specs(failed, accounts), now=now,
-                 return_entries=False)
+    specs = _success_specs(succeeded, accounts) + _release_specs(failed, accounts)
+    # The orders' own rows first (locked by the caller already), the shared ledger accounts as late as possible:
+    # the merchant's frozen account is also what every withholding at disbursement locks, so the time between
+    # taking it and committing is what the two wait on each other for.
+    _mark_succeeded(succeeded, now=now, by=by, channel_order_ids=channel_order_ids or {})
+    _mark_failed(failed, now=now, by=by, code="", message="", codes=codes or {})
+    update_rows(PayoutOrder, [*succeeded, *failed], UPDATE_FIELDS)
+    entries_post(entries=specs, now=now, return_entries=False)
     if succeeded:
-        _after_success(succeeded, now=now, by=by, channel_order_ids=channel_order_ids or {})
+        _after_success(succeeded, now=now, by=by)
     if failed:
-        _after_failure(failed, now=now, by=by, code="", message="", codes=codes or {})
+        _after_failure(failed, now=now, by=by)
     _complete_batches({o.batch_id for o in [*succeeded, *failed] if o.batch_id}, now=now)
 
 
@@ -125,18 +131,24 @@ def settle_success(orders: list[PayoutOrder], *, now, by: str, channel_order_ids
     """Record success for ``orders`` (locked by the caller, not terminal). Posts, marks work paid, saves."""
     if not orders:
         return
-    entries_post(entries=_success_specs(orders, _Accounts(now)), now=now, return_entries=False)
-    _after_success(orders, now=now, by=by, channel_order_ids=channel_order_ids or {})
+    specs = _success_specs(orders, _Accounts(now))
+    _mark_succeeded(orders, now=now, by=by, channel_order_ids=channel_order_ids or {})
+    update_rows(PayoutOrder, orders, UPDATE_FIELDS)
+    entries_post(entries=specs, now=now, return_entries=False)
+    _after_success(orders, now=now, by=by)
     _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
 
 
-def _after_success(orders: list[PayoutOrder], *, now, by: str, channel_order_ids: dict[int, str]) -> None:
+def _mark_succeeded(orders: list[PayoutOrder], *, now, by: str, channel_order_ids: dict[int, str]) -> None:
     for order in orders:
         order.succeed(at=now, by=by, channel_order_id=channel_order_ids.get(order.pk, ""))
         order.channel_status = "SUCCEEDED"
         order.next_query_at = None
         order.updated_at = now
-    update_rows(PayoutOrder, orders, UPDATE_FIELDS)
+
+
+def _after_success(orders: list[PayoutOrder], *, now, by: str) -> None:
+    """After the posting: the work paid (lock order: accounts before the audit log), the audit, receipts."""
     by_merchant: dict[int, list[PayoutOrder]] = defaultdict(list)
     for order in orders:
         by_merchant[order.merchant_id].append(order)
@@ -161,28 +173,36 @@ def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", m
     withholding, free the work."""
     if not orders:
         return
-    entries_post(entries=_release_specs(orders, _Accounts(now)), now=now, return_entries=False)
-    _after_failure(orders, now=now, by=by, code=code, message=message, codes=codes or {})
+    specs = _release_specs(orders, _Accounts(now))
+    _mark_failed(orders, now=now, by=by, code=code, message=message, codes=codes or {})
+    update_rows(PayoutOrder, orders, UPDATE_FIELDS)
+    entries_post(entries=specs, now=now, return_entries=False)
+    _after_failure(orders, now=now, by=by)
     _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
 
 
-def _after_failure(orders: list[PayoutOrder], *, now, by: str, code: str, message: str,
-                   codes: dict[int, tuple[str, str]]) -> None:
-    from tax.services import tax_reverse
-
-    # a batch order failing before it was sent was withheld only if a run that died got that far
-    unsent = [o for o in orders if o.withheld_at is None and o.batch_id]
-    withheld_unsent = withheld_refs(unsent) if unsent else set()
+def _mark_failed(orders: list[PayoutOrder], *, now, by: str, code: str, message: str,
+                 codes: dict[int, tuple[str, str]]) -> None:
     for order in orders:
         fail_code, fail_message = codes.get(order.pk, (code, message))
         order.fail(at=now, by=by, code=fail_code or "FAILED", message=fail_message or CHANNEL_FAILED_MESSAGE)
         order.channel_status = "FAILED"
         order.next_query_at = None
         order.updated_at = now
+
+
+def _after_failure(orders: list[PayoutOrder], *, now, by: str) -> None:
+    """After the posting: the tax withholding reversed (lock order: ledger accounts, then tax accounts), the work
+    freed, the audit."""
+    from tax.services import tax_reverse
+
+    # a batch order failing before it was sent was withheld only if a run that died got that far
+    unsent = [o for o in orders if o.withheld_at is None and o.batch_id]
+    withheld_unsent = withheld_refs(unsent) if unsent else set()
+    for order in orders:
         if order.withheld_at is not None or (order.merchant_id, order.order_no) in withheld_unsent:
             tax_reverse(payment_ref=order.order_no, merchant=order.merchant_id, now=now,
                         reason=f"发放失败：{order.fail_message}")
-    update_rows(PayoutOrder, orders, UPDATE_FIELDS)
     by_merchant: dict[int, list[PayoutOrder]] = defaultdict(list)
     for order in orders:
         by_merchant[order.merchant_id].append(order)
