@@ -386,6 +386,60 @@ def round_trip_sample(batch_id: int, count: int) -> list[int]:
     return [pk for pk, fen in rows if fen % 100 not in (13, 14, 15, 18)][:count]
 
 
+class SettlementLoop:
+    """The settlement job (``payouts.orders_settle``) as a Celery worker runs it in production: the callbacks enqueue
+    it while dispatch is still running, so it posts recorded results concurrently with the dispatch workers. Here a
+    thread of the main process runs it every 50 ms until stopped. BENCH_PROFILE=1 dumps its cProfile too."""
+
+    def __init__(self):
+        import threading
+
+        self.settled = 0
+        self.seconds = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-settle", daemon=True)
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=600)
+        if self.error is not None:
+            raise SystemExit(f"settlement loop failed: {self.error!r}")
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        from payouts.services import dispatch
+
+        profile = None
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+
+            profile = cProfile.Profile()
+        try:
+            while not self._stop.is_set():
+                began = time.perf_counter()
+                if profile:
+                    settled = profile.runcall(dispatch.payout_orders_settle_recorded)
+                else:
+                    settled = dispatch.payout_orders_settle_recorded()
+                if settled:
+                    self.settled += settled
+                    self.seconds += time.perf_counter() - began
+                else:
+                    self._stop.wait(0.05)
+        except BaseException as error:  # noqa: BLE001 - reported by stop()
+            self.error = error
+        finally:
+            if profile:
+                profile.dump_stats(f"/tmp/bench-settle-{os.getpid()}.prof")
+            connection.close()
+
+
 def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
     """Dispatch ``count`` orders through the sandbox process and wait for every one to be settled and posted."""
     from django.db.models import Count
@@ -425,7 +479,13 @@ def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
         workers = [subprocess.Popen([sys.executable, __file__, "--stage", "dispatch", "--ids-file", str(f),
                                      "--sandbox-url", f"http://127.0.0.1:{box_port}"], cwd=ROOT, env=env,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
-        outputs = [w.communicate(timeout=1800) for w in workers]
+        settler = SettlementLoop()  # the settlement Celery worker, settling what is recorded while dispatch runs
+        if not os.environ.get("BENCH_SETTLE_AFTER"):  # BENCH_SETTLE_AFTER=1: only after dispatch (as before)
+            settler.start()
+        try:
+            outputs = [w.communicate(timeout=1800) for w in workers]
+        finally:
+            settler.stop()
         dispatched = time.perf_counter() - start
         for worker, (_out, err) in zip(workers, outputs, strict=True):
             if worker.returncode != 0:
@@ -481,7 +541,8 @@ def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
     return {"orders": len(ids), "settled": settled, "seconds": seconds, "per_s": settled / seconds if seconds else 0,
             "statuses": statuses, "worker_rss_mb": max(w["rss_mb"] for w in worker_stats),
             "notifications": stats.get("notifications_delivered", 0), "notifications_pending": pending,
-            "notified_s": drained, "dispatched_s": dispatched,
+            "notified_s": drained, "dispatched_s": dispatched, "settled_during_dispatch": settler.settled,
+            "settle_s_during_dispatch": round(settler.seconds, 2),
             "phases": {k: round(sum(w[k] for w in worker_stats) / len(worker_stats), 2)
                        for k in ("withhold_s", "start_s", "channel_s", "record_s")},
             "web_rss_mb": web_rss, "sandbox_rss_mb": box_rss}
@@ -604,6 +665,8 @@ def main() -> int:
                     if trip["notified_s"] is not None else f"{trip['notifications_pending']:,} still pending")
         out(f"  dispatch workers done after {trip['dispatched_s']:.2f} s; per worker {trip['phases']} (s); "
             f"channel notifications: {notified}\n")
+        out(f"  settlement job while dispatching: {trip['settled_during_dispatch']:,} orders settled in "
+            f"{trip['settle_s_during_dispatch']:.2f} s of posting\n")
     out(f"peak RSS:                  {figures['rss_mb']:.0f} MB max  (target ≤ {TARGETS['rss_mb']:.0f} MB)  "
         f"quote {quote['rss_mb']:.0f}, confirm {confirm['rss_mb']:.0f}, dispatch worker {trip['worker_rss_mb']:.0f}, "
         f"web {trip['web_rss_mb']:.0f}, sandbox {trip['sandbox_rss_mb']:.0f}\n")
