@@ -320,6 +320,12 @@ PLATFORM_NAME = "灵工"
 PLATFORM_LEGAL_NAME = os.environ.get("LINGGONG_PLATFORM_LEGAL_NAME", "灵工共享经济服务（天津）有限公司")
 PLATFORM_USCC = os.environ.get("LINGGONG_PLATFORM_USCC", "91120116MA05XXXX0J")
 
+# --- Payout batches -----------------------------------------------------------------------------------------
+# A batch of at least PAYOUTS_CHECK_PARALLEL_MIN_LINES lines is checked by this many processes (split by worker) on
+# PostgreSQL; 0 = one per core, at most 4.
+PAYOUTS_CHECK_PROCESSES = int(os.environ.get("LINGGONG_PAYOUTS_CHECK_PROCESSES", "0"))
+PAYOUTS_CHECK_PARALLEL_MIN_LINES = int(os.environ.get("LINGGONG_PAYOUTS_CHECK_PARALLEL_MIN_LINES", "20000"))
+
 # --- Payment channels (payouts/channels) ----------------------------------------------------------------------
 # The channel sandbox runs as its own process (`manage.py channel_sandbox --port 8765`, started by `make run`);
 # it calls the platform back at CHANNEL_CALLBACK_BASE_URL. Messages are signed with keys derived from the secret.

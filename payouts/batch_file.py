@@ -223,9 +223,25 @@ def _header_map(header: list[str]) -> dict[str, int]:
     return positions
 
 
-def parse_batch_file(content: bytes, *, filename: str, max_lines: int = MAX_LINES) -> ParsedBatch:
-    """Read an uploaded batch file. Raises BatchFileError for a file that cannot be read at all; line problems come
-    back in ``errors`` (nothing is created from a file that has any)."""
+@dataclass
+class RawBatch:
+    """A file's rows as read, before any line is checked: ``rows`` = [(line number, cells)], blank rows left out;
+    ``first_line_of_order`` = the line where each enterprise order number first appears (a later line with the same
+    number is a duplicate, wherever the lines are checked)."""
+
+    positions: dict[str, int]
+    rows: list[tuple[int, list[str]]]
+    first_line_of_order: dict[str, int]
+
+    def id_text(self, cells: list[str]) -> str:
+        """A row's ID number as typed (upper-cased, trimmed): the key a batch is split by worker with."""
+        index = self.positions["id_number"]
+        return cells[index].strip().upper() if index < len(cells) else ""
+
+
+def read_batch_rows(content: bytes, *, filename: str, max_lines: int = MAX_LINES) -> RawBatch:
+    """Read the rows of an uploaded batch file (fast: no line is checked). Raises BatchFileError for a file that
+    cannot be read at all."""
     if len(content) > MAX_BYTES:
         raise BatchFileError(gettext("文件超过 {megabytes} MB，请拆分为多个批次上传").format(
             megabytes=MAX_BYTES // 1024 // 1024))
@@ -243,17 +259,42 @@ def parse_batch_file(content: bytes, *, filename: str, max_lines: int = MAX_LINE
     if header is None:
         raise BatchFileError(gettext("文件是空的，请按模板填写后再上传"))
     positions = _header_map(header)
+    order_index = positions.get("merchant_order_no")
+    kept: list[tuple[int, list[str]]] = []
+    first_line_of_order: dict[str, int] = {}
+    for line_number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(kept) >= max_lines:
+            raise BatchFileError(gettext("单个批次最多 {max_lines} 行，请拆分后上传").format(max_lines=max_lines))
+        kept.append((line_number, row))
+        if order_index is not None and order_index < len(row):
+            order_no = row[order_index].strip()
+            if order_no:
+                first_line_of_order.setdefault(order_no, line_number)
+    if not kept:
+        raise BatchFileError(gettext("文件中没有付款明细，请从第 2 行开始填写"))
+    return RawBatch(positions=positions, rows=kept, first_line_of_order=first_line_of_order)
+
+
+def parse_batch_file(content: bytes, *, filename: str, max_lines: int = MAX_LINES) -> ParsedBatch:
+    """Read an uploaded batch file and check every line's format. Raises BatchFileError for a file that cannot be
+    read at all; line problems come back in ``errors`` (nothing is created from a file that has any)."""
+    raw = read_batch_rows(content, filename=filename, max_lines=max_lines)
+    return check_batch_rows(raw, raw.rows)
+
+
+def check_batch_rows(raw: RawBatch, rows: list[tuple[int, list[str]]]) -> ParsedBatch:
+    """Check the format of ``rows`` (all of ``raw.rows``, or a part of them: the checks are per line, apart from
+    duplicate order numbers, which ``raw`` knows across the whole file)."""
+    positions = raw.positions
     titles = COLUMN_LABELS
     empty, name_label, account_label = gettext_lazy("不能为空"), COLUMN_LABELS["name"], COLUMN_LABELS["account"]
     lines: list[BatchLine] = []
     errors: list[LineError] = []
-    seen_orders: dict[str, int] = {}
+    first_line_of_order = raw.first_line_of_order
     today = timezone.localdate()
-    for line_number, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(lines) + len(errors) >= max_lines:
-            raise BatchFileError(gettext("单个批次最多 {max_lines} 行，请拆分后上传").format(max_lines=max_lines))
+    for line_number, row in rows:
         values = {key: (row[index].strip() if index < len(row) else "") for key, index in positions.items()}
         line_errors: list[LineError] = []
 
@@ -291,18 +332,13 @@ def parse_batch_file(content: bytes, *, filename: str, max_lines: int = MAX_LINE
             line_errors.append(LineError(line_number, account_label, gettext_lazy("超过 64 个字符")))
         amount = check("amount", lambda t: money.parse_yuan(t, allow_zero=False, field=COLUMN_LABELS["amount"]))
         order_no = values.get("merchant_order_no", "")
-        if order_no:
-            if order_no in seen_orders:
-                line_errors.append(LineError(line_number, COLUMN_LABELS["merchant_order_no"], format_lazy(
-                    gettext_lazy("与第 {line} 行重复，每笔付款的企业订单号须唯一"), line=seen_orders[order_no])))
-            else:
-                seen_orders[order_no] = line_number
+        if order_no and first_line_of_order.get(order_no, line_number) != line_number:
+            line_errors.append(LineError(line_number, COLUMN_LABELS["merchant_order_no"], format_lazy(
+                gettext_lazy("与第 {line} 行重复，每笔付款的企业订单号须唯一"), line=first_line_of_order[order_no])))
         if line_errors:
             errors.extend(line_errors)
             continue
         lines.append(BatchLine(line=line_number, name=name, id_number=resident.number, phone=phone,
                                account=account_text, amount_fen=amount, remark=values.get("remark", "")[:200],
                                task_ref=values.get("task_ref", ""), merchant_order_no=order_no, warnings=warnings))
-    if not lines and not errors:
-        raise BatchFileError(gettext("文件中没有付款明细，请从第 2 行开始填写"))
     return ParsedBatch(lines=lines, errors=errors)

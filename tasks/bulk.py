@@ -17,6 +17,10 @@ from tasks.models import PayableWork
 CHUNK = 5000
 
 
+class _NotAllReady(Exception):
+    pass
+
+
 def _ids(payable_ids) -> list[int]:
     ids = sorted({int(i) for i in payable_ids})
     if not ids:
@@ -50,6 +54,18 @@ def payable_work_reserve_many(*, merchant, payable_ids, ref: str, now) -> int:
     """READY → RESERVED under ``ref``; items already reserved under ``ref`` are left as they are. Returns how many
     changed. Raises PayableNotFound, PayableStateInvalid (reserved elsewhere or paid: nothing changes)."""
     ids = _ids(payable_ids)
+    try:  # the usual case, every item READY: one UPDATE locks and changes them (no locking read before it)
+        with transaction.atomic():
+            count = _update(merchant, ids, Q(status=PayableWork.Status.READY), status=PayableWork.Status.RESERVED,
+                            reserved_ref=ref, reserved_at=now, updated_at=now)
+            if count != len(ids):
+                raise _NotAllReady
+    except _NotAllReady:  # rolled back: lock them, say which are missing or held, keep those already held by ref
+        pass
+    else:
+        audit.record(event="tasks.payable.reserved_many", now=now, merchant=merchant,
+                     subject_type="tasks.payablework", subject_id=str(ids[0]), after={"ref": ref, "count": count})
+        return count
     rows = _lock(merchant, ids)
     busy = [pk for pk, (status, held) in rows.items()
             if not (status == PayableWork.Status.READY or (status == PayableWork.Status.RESERVED and held == ref))]

@@ -41,10 +41,13 @@ from merchants.selectors import merchant_configuration
 from payouts.batch_file import (
     COLUMN_LABELS,
     BatchFileError,
+    RawBatch,
     Text,
+    check_batch_rows,
     line_error_record,
     line_errors_shown,
     parse_batch_file,
+    read_batch_rows,
 )
 from payouts.exceptions_orders import BatchHasErrors, BatchNotFound, BatchStateInvalid, SecondApprovalRequired
 from payouts.models import PayoutBatch, PayoutOrder
@@ -123,15 +126,12 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
     with batch.file.open("rb") as handle:
         content = handle.read()
     try:
-        parsed = parse_batch_file(content, filename=batch.filename or batch.file.name)
+        raw = read_batch_rows(content, filename=batch.filename or batch.file.name)
     except BatchFileError:  # the file as a whole cannot be read: the batch is invalid, with the reason
         return _file_rejected(batch_id=batch.pk, content=content, filename=batch.filename or batch.file.name,
                               now=now)
     del content
-    errors = [e.as_dict() for e in parsed.errors]
-    lines = parsed.lines
-    del parsed
-    line_count = len(lines) + len({e["line"] for e in errors})
+    line_count = len(raw.rows)
     _progress(batch.pk, stage="checking", line_count=line_count, checked_lines=0)
 
     # Lines are checked, priced and written 5,000 at a time, so memory stays flat in the size of the batch;
@@ -142,19 +142,24 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
     liability_date = timezone.localdate(now)
     volume = pricing.month_volume_before_fen(merchant=merchant, now=now)
     day_before = pricing.day_paid_fen(merchant=merchant, now=now)
-    processes = _check_processes(len(lines))
+    processes = _check_processes(line_count)
     if processes > 1:
-        parts = _partitions(lines, processes)
-        del lines
-        records, error_lines = _check_in_processes(batch=batch, merchant=merchant, config=config, parts=parts,
-                                                   liability_date=liability_date, volume=volume, now=now)
+        parts = _partitions(raw, processes)
+        raw.rows = []
+        records, error_lines = _check_in_processes(batch=batch, merchant=merchant, config=config, raw=raw,
+                                                   parts=parts, liability_date=liability_date, volume=volume, now=now)
         del parts
+        errors: list = []
         _daily_limit_pass(batch=batch, merchant=merchant, config=config, day_before=day_before, errors=errors,
                           now=now)
         error_lines |= {e["line"] for e in errors}
         records += [line_error_record(e) for e in _first_errors(errors)]
         records.sort(key=lambda r: (r["line"], r["column"]))
     else:
+        parsed = check_batch_rows(raw, raw.rows)
+        raw.rows = []
+        errors, lines = [e.as_dict() for e in parsed.errors], parsed.lines
+        del parsed
         carry = _Carry(liability_date=liability_date, volume=volume, day_fen=day_before)
         _check_lines(batch=batch, merchant=merchant, config=config, lines=lines, errors=errors, carry=carry, now=now)
         del lines
@@ -253,16 +258,27 @@ def _check_processes(line_count: int) -> int:
     return wanted
 
 
-def _partitions(lines: list, count: int) -> list[list]:
-    """``lines`` split by worker (ID number), each part in file order: all of a worker's lines land in one part, so
-    the worker's tax state, month total and accepted work are carried as in one pass."""
+def _partitions(raw: RawBatch, count: int) -> list[list]:
+    """The file's rows split by worker (the ID number as typed), each part in file order: all of a worker's lines
+    land in one part, so the worker's tax state, month total and accepted work are carried as in one pass."""
     parts: list[list] = [[] for _ in range(count)]
-    for line in lines:
-        parts[zlib.crc32(line.id_number.encode()) % count].append(line)
+    for row in raw.rows:
+        parts[zlib.crc32(raw.id_text(row[1]).encode()) % count].append(row)
     return parts
 
 
-def _check_in_processes(*, batch, merchant, config, parts, liability_date, volume, now) -> tuple[list, set]:
+def _check_part(*, batch, merchant, config, raw: RawBatch, rows: list, liability_date, volume, now) -> list:
+    """Check one part of a batch's rows (format, then against the database) and write its orders; its bad lines."""
+    parsed = check_batch_rows(raw, rows)
+    rows.clear()
+    errors, lines = [e.as_dict() for e in parsed.errors], parsed.lines
+    del parsed
+    _check_lines(batch=batch, merchant=merchant, config=config, lines=lines, errors=errors, now=now,
+                 carry=_Carry(liability_date=liability_date, volume=volume, day_fen=0, daily_limit=False))
+    return errors
+
+
+def _check_in_processes(*, batch, merchant, config, raw, parts, liability_date, volume, now) -> tuple[list, set]:
     """Check ``parts[1:]`` in forked processes and ``parts[0]`` here, at the same time. Each part writes its own
     orders; the enterprise's daily limit is left to ``_daily_limit_pass``. Returns the first bad lines' error
     records of the other parts and every bad line number; raises if a process failed (the job is retried and
@@ -278,9 +294,8 @@ def _check_in_processes(*, batch, merchant, config, parts, liability_date, volum
             status = 1
             try:
                 os.close(read)
-                errors: list = []
-                _check_lines(batch=batch, merchant=merchant, config=config, lines=part, errors=errors, now=now,
-                             carry=_Carry(liability_date=liability_date, volume=volume, day_fen=0, daily_limit=False))
+                errors = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=part,
+                                     liability_date=liability_date, volume=volume, now=now)
                 lines_bad = {e["line"] for e in errors}
                 payload = pickle.dumps(([line_error_record(e) for e in _first_errors(errors)], lines_bad))
                 with os.fdopen(write, "wb") as out:
@@ -296,8 +311,8 @@ def _check_in_processes(*, batch, merchant, config, parts, liability_date, volum
     failed = None
     errors_here: list = []
     try:
-        _check_lines(batch=batch, merchant=merchant, config=config, lines=parts[0], errors=errors_here, now=now,
-                     carry=_Carry(liability_date=liability_date, volume=volume, day_fen=0, daily_limit=False))
+        errors_here = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=parts[0],
+                                  liability_date=liability_date, volume=volume, now=now)
     except BaseException as error:
         failed = error
     records, bad = [line_error_record(e) for e in _first_errors(errors_here)], {e["line"] for e in errors_here}

@@ -22,13 +22,17 @@ FIGURES = ("line_no", "member_id", "payable_id", "payout_account_id", "amount_fe
            "surcharge_fen", "fee_fen", "payee_fen", "freeze_fen", "tax_lines", "fee_explanation")
 
 
-def _file(payees) -> bytes:
+def _file(payees, prefix="A") -> bytes:
     lines = batch_csv(payees, channel="BANK").decode().splitlines()
     lines.append(lines[3])  # the same work twice: the second line is refused (the same worker's carry)
     lines[6] = lines[6].replace(payees[5].id_number, payees[5].id_number[:-4] + "0000")  # nobody's ID number
     cells = lines[9].split(",")
     cells[4] = "99999.00"  # above the accepted work
     lines[9] = ",".join(cells)
+    for index in range(1, len(lines)):  # enterprise order numbers; line 13 repeats line 2's (another worker)
+        cells = lines[index].split(",")
+        cells[7] = f"{prefix}-{2 if index == 12 else index + 1}"  # (a cancelled batch's numbers stay taken)
+        lines[index] = ",".join(cells)
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -74,7 +78,7 @@ def test_a_batch_checked_in_two_processes_equals_one_process(now, settings, monk
     assert not PayableWork.objects.filter(merchant=merchant, status=PayableWork.Status.RESERVED).exists()
 
     settings.PAYOUTS_CHECK_PROCESSES = 1
-    single = _check(merchant, actor, content, now)
+    single = _check(merchant, actor, _file(payees, prefix="B"), now)
     assert forks == [1]  # no process this time
 
     assert parallel.status == single.status == PayoutBatch.Status.INVALID
@@ -86,6 +90,7 @@ def test_a_batch_checked_in_two_processes_equals_one_process(now, settings, monk
     assert "已在其他付款中" in by_line[42]["message"]  # the repeated line (header is line 1)
     assert by_line[7]["column"] == "身份证号"
     assert "验收金额" in by_line[10]["message"]
+    assert by_line[13]["column"] == "企业订单号" and "第 2 行" in by_line[13]["message"]
     daily = [e["line"] for e in single.errors if "每日限额" in e["message"]]
     assert daily and min(daily) > 11  # the limit bites part-way through, and every later line is refused
     assert (parallel.order_count, parallel.gross_fen, parallel.freeze_fen, parallel.tax_fen) == \
