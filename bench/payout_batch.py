@@ -301,6 +301,46 @@ def recreate_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _template(url: str, lines: int) -> tuple[str, str, Path]:
+    base, name = url.rsplit("/", 1)
+    kept = f"{name}_setup_{lines}_{os.environ.get('BENCH_CHANNEL', 'ALIPAY').lower()}"  # the file names the channel
+    return base, kept, Path(tempfile.gettempdir()) / f"{kept}.json"
+
+
+def keep_setup(url: str, lines: int, setup: dict) -> None:
+    """BENCH_REUSE=1: keep the set-up database as a template, so the next run starts from a copy in seconds."""
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    base, template, saved = _template(url, lines)
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
+    saved.write_text(json.dumps(setup))
+
+
+def reuse_setup(url: str, lines: int) -> dict | None:
+    """The set-up kept by ``keep_setup`` (the database copied from its template), or None."""
+    import psycopg
+
+    base, template, saved = _template(url, lines)
+    if not saved.exists():
+        return None
+    setup = json.loads(saved.read_text())
+    if not Path(setup["file"]).exists():
+        return None
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone():
+            return None
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    django_setup()
+    return setup
+
+
 def setup_data(lines: int) -> dict:
     from django.core.management import call_command
 
@@ -338,7 +378,7 @@ def setup_data(lines: int) -> dict:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    path = Path(tempfile.gettempdir()) / f"bench-payout-{lines}.csv"
+    path = Path(tempfile.gettempdir()) / f"bench-payout-{lines}-{os.environ.get('BENCH_CHANNEL', 'ALIPAY').lower()}.csv"
     path.write_text("\n".join(content) + "\n", encoding="utf-8")
     return {"merchant_id": merchant.pk, "actor_id": actor.pk, "file": str(path), "setup_payees_s": made,
             "file_mb": path.stat().st_size / 1e6}
@@ -597,10 +637,14 @@ def main() -> int:
     if not db_url.startswith("postgres"):
         sys.stderr.write("Set DATABASE_URL to a PostgreSQL database the benchmark may drop and re-create.\n")
         return 2
-    recreate_database(db_url)
-    django_setup()
     t0 = time.perf_counter()
-    setup = setup_data(args.lines)
+    setup = reuse_setup(db_url, args.lines) if os.environ.get("BENCH_REUSE") else None
+    if setup is None:
+        recreate_database(db_url)
+        django_setup()
+        setup = setup_data(args.lines)
+        if os.environ.get("BENCH_REUSE"):
+            keep_setup(db_url, args.lines, setup)
     setup_s = time.perf_counter() - t0
     quote = run_stage("quote", merchant_id=setup["merchant_id"], actor_id=setup["actor_id"], file=setup["file"])
     confirm = run_stage("confirm", merchant_id=setup["merchant_id"], actor_id=setup["actor_id"],
