@@ -244,7 +244,7 @@ def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liabil
                 copy_insert(Withholding, rows)
         except IntegrityError:
             raise PaymentRefConflict("部分付款单已由另一请求计算过代扣税费，请刷新后重试") from None
-        _refresh_accounts([accounts[item.member.pk] for item in todo])
+        _advance_accounts(rows, month=liability_date.month)
         for row in rows:
             existing[row.payment_ref] = row
         audit.record(event="tax.withholding.created_many", now=now, actor=actor, merchant=merchant,
@@ -253,6 +253,46 @@ def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liabil
                             "tax_fen": sum(r.iit_fen + r.vat_fen + r.urban_fen + r.education_fen
                                            + r.local_education_fen for r in rows)})
     return [existing[item.payment_ref] for item in items]
+
+
+def _advance_accounts(rows, *, month: int) -> None:
+    """Add new payment rows (all of ``month``, positive) to their accounts' cached figures, which the caller holds
+    locked: one UPDATE. An account whose latest month with income is after ``month`` (a back-dated payment) is
+    recomputed from its rows instead (``_refresh_accounts``), as is any account when the database is not
+    PostgreSQL."""
+    from django.db import connection
+    from django.utils import timezone
+
+    deltas: dict[int, list[int]] = {}
+    for row in rows:
+        delta = deltas.setdefault(row.account_id, [0, 0, 0, 0, 0])
+        delta[0] += row.gross_fen
+        delta[1] += row.iit_fen
+        delta[2] += row.vat_fen
+        delta[3] += row.urban_fen + row.education_fen + row.local_education_fen
+        delta[4] += row.iit_income_fen
+    later = set(TaxAccount.objects.filter(pk__any=sorted(deltas), last_month__gt=month).values_list("pk", flat=True))
+    if connection.vendor != "postgresql" or any(delta[4] <= 0 for delta in deltas.values()):
+        later = set(deltas)  # (income that is not positive changes which months count: recompute those too)
+    if later:
+        _refresh_accounts(sorted(later))
+    ids = [pk for pk in sorted(deltas) if pk not in later]
+    if not ids:
+        return
+    columns = list(zip(*[(pk, *deltas[pk][:4]) for pk in ids], strict=True))
+    with connection.cursor() as cursor:
+        # the month joins the run of months with income: the same month as the last one changes nothing, the next
+        # month extends the run, a gap starts a new run (``engine.consecutive_months``)
+        cursor.execute(
+            f"UPDATE {TaxAccount._meta.db_table} AS t SET income_fen = t.income_fen + v.income, "
+            f"iit_fen = t.iit_fen + v.iit, vat_fen = t.vat_fen + v.vat, surcharges_fen = t.surcharges_fen + v.surcharges, "
+            f"consecutive_months = CASE WHEN t.last_month = %(m)s THEN t.consecutive_months "
+            f"WHEN t.last_month = %(m)s - 1 THEN t.consecutive_months + 1 ELSE 1 END, "
+            f"last_month = %(m)s, version = t.version + 1, updated_at = %(stamp)s "
+            f"FROM unnest(%(ids)s::bigint[], %(income)s::bigint[], %(iit)s::bigint[], %(vat)s::bigint[], "
+            f"%(surcharges)s::bigint[]) AS v(id, income, iit, vat, surcharges) WHERE t.id = v.id",
+            {"m": month, "stamp": timezone.now(), "ids": list(columns[0]), "income": list(columns[1]),
+             "iit": list(columns[2]), "vat": list(columns[3]), "surcharges": list(columns[4])})
 
 
 def _refresh_accounts(account_ids: list[int]) -> None:

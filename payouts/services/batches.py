@@ -653,22 +653,7 @@ def batch_orders_withhold(*, order_ids, now) -> dict[str, int]:
     already withheld are skipped. The order's ``withheld_at`` is stamped when it is sent (``dispatch``), in the
     write that sends it, so the common case (figures as quoted) writes no order row here. Returns counts.
     """
-    # Looked up by primary key alone and filtered here: right after a batch is confirmed the planner's statistics
-    # still see its orders as drafts, and a plan built on the status column would read the whole batch per chunk.
-    rows = [row for row in PayoutOrder.objects.filter(pk__any=list(order_ids)).order_by("pk").values_list(
-        "pk", "member_id", "merchant_id", "order_no", "status", "withheld_at", "batch_id", named=True)
-        if row.status == PayoutOrder.Status.CONFIRMED and row.withheld_at is None and row.batch_id]
-    done = withheld_refs(rows)
-    pending = [(row.pk, row.member_id) for row in rows if (row.merchant_id, row.order_no) not in done]
-    if not pending:
-        return {"withheld": 0, "failed": 0}
-    verified = set(Member.objects.filter(pk__any=sorted({m for _pk, m in pending}))
-                   .filter(verification_status=Member.Verification.VERIFIED).values_list("pk", flat=True))
-    lapsed = [pk for pk, member_id in pending if member_id not in verified]
-    if lapsed:
-        _fail_confirmed(lapsed, now=now, code=MEMBER_NOT_VERIFIED[0], message=MEMBER_NOT_VERIFIED[1])
-    withheld, unpaid, changed_batches = _withhold_orders([pk for pk, member_id in pending if member_id in verified],
-                                                         now=now)
+    withheld, unpaid, changed_batches = _withhold_orders(list(order_ids), now=now)
     for (code, message), ids in unpaid.items():
         _fail_confirmed(ids, now=now, code=code, message=message)
     for batch_id in changed_batches:  # the batch shows what was really withheld and frozen
@@ -677,7 +662,7 @@ def batch_orders_withhold(*, order_ids, now) -> dict[str, int]:
             _totals(batch)
             batch.save(update_fields=["order_count", "amount_fen", "gross_fen", "tax_fen", "fee_fen", "payee_fen",
                                       "freeze_fen", "updated_at"])
-    return {"withheld": withheld, "failed": len(lapsed) + sum(len(ids) for ids in unpaid.values())}
+    return {"withheld": withheld, "failed": sum(len(ids) for ids in unpaid.values())}
 
 
 def _fail_confirmed(order_ids: list[int], *, now, code: str, message: str) -> None:
@@ -702,22 +687,30 @@ def _withhold_orders(order_ids: list[int], *, now) -> tuple[int, dict[tuple[str,
 
     if not order_ids:
         return 0, {}, []
-    # lock order: orders → ledger accounts → tax accounts → the audit log (payouts.services.orders)
+    # Looked up by primary key alone and filtered here: right after a batch is confirmed the planner's statistics
+    # still see its orders as drafts, and a plan built on the status column would read the whole batch per chunk.
+    # Lock order: orders → ledger accounts → tax accounts → the audit log (payouts.services.orders).
     orders = [o for o in PayoutOrder.objects.select_for_update(skip_locked=True).filter(pk__any=order_ids)
               .order_by("pk").only(*WITHHOLD_FIELDS)
-              if o.status == PayoutOrder.Status.CONFIRMED and o.withheld_at is None]
+              if o.status == PayoutOrder.Status.CONFIRMED and o.withheld_at is None and o.batch_id]
     done = withheld_refs(orders)
     orders = [o for o in orders if (o.merchant_id, o.order_no) not in done]
     if not orders:
         return 0, {}, []
+    members = {m.pk: m for m in Member.objects.filter(pk__any=sorted({o.member_id for o in orders})).only(
+        "id", "verification_status", "is_individual_business")}
+    unpaid: dict[tuple[str, str], list[int]] = defaultdict(list)
+    lapsed = [o.pk for o in orders if not members[o.member_id].is_verified]  # failed after this commits
+    if lapsed:
+        unpaid[MEMBER_NOT_VERIFIED] = lapsed
+        orders = [o for o in orders if members[o.member_id].is_verified]
+        if not orders:
+            return 0, dict(unpaid), []
     merchants = {m.pk: m for m in Merchant.objects.filter(pk__any=sorted({o.merchant_id for o in orders}))}
     ledger = {merchant_id: (merchant_account(merchant=merchant_id, kind=AccountKind.MERCHANT_AVAILABLE),
                             merchant_account(merchant=merchant_id, kind=AccountKind.MERCHANT_FROZEN))
               for merchant_id in sorted(merchants)}
     accounts_for_update([a.pk for pair in ledger.values() for a in pair])
-    members = {m.pk: m for m in Member.objects.filter(pk__any=sorted({o.member_id for o in orders})).only(
-        "id", "verification_status", "is_individual_business")}
-    unpaid: dict[tuple[str, str], list[int]] = defaultdict(list)
     # An order that turns out unpayable is left out and the rest withheld again (rare: the tax rose since the
     # quote), so no withholding is ever written for an order that is not sent.
     for _attempt in range(5):

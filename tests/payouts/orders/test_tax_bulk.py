@@ -42,3 +42,27 @@ def test_many_equals_one_after_another(merchant, other_merchant, now, bearer):
         bearer=bearer, liability_date=day, now=now)
     assert [r.net_fen for r in again] == [r.net_fen for r in rows]
     assert many.withholdings.count() == len(AMOUNTS)
+
+
+def test_cached_figures_follow_the_rows_across_months_and_a_back_dated_payment(merchant, now):
+    """The batch withholding adds to each account's cached figures (one UPDATE) instead of re-reading its rows; the
+    cache must still equal what the rows give: same month, next month, a gap, and a payment dated before the last."""
+    import datetime as dt
+
+    from tax.services import _refresh_account
+
+    workers = [make_member(name=name) for name in ("丙", "丁", "戊")]
+    year = now.year
+    for step, month in enumerate((1, 1, 2, 4, 3)):  # 3 after 4: back-dated, recomputed from the rows
+        tax_withhold_many(merchant=merchant, items=[
+            PaymentItem(member=w, payment_ref=f"C{step}-{i}", gross_fen=400_000 + 100_000 * i)
+            for i, w in enumerate(workers) if not (month == 2 and i == 2)],  # the third worker skips February
+            bearer="WORKER", liability_date=dt.date(year, month, 10), now=now)
+        for account in TaxAccount.objects.filter(member__in=workers):
+            cached = (account.income_fen, account.iit_fen, account.vat_fen, account.surcharges_fen,
+                      account.last_month, account.consecutive_months)
+            _refresh_account(account)
+            assert cached == (account.income_fen, account.iit_fen, account.vat_fen, account.surcharges_fen,
+                              account.last_month, account.consecutive_months), (month, account.member_id)
+    third = TaxAccount.objects.get(member=workers[2])
+    assert (third.last_month, third.consecutive_months) == (4, 2)  # March and April (February missing)
