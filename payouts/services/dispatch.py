@@ -27,6 +27,7 @@ from payouts.models import PayoutBatch, PayoutOrder
 from payouts.services.channels import notification_batch_handler
 from payouts.services.settlement import (
     FEE_FREEZE_KIND,
+    SETTLE_FIELDS,
     _Accounts,
     settle_failure,
     settle_results,
@@ -73,7 +74,7 @@ def _start_submit(*, order_ids, now) -> list[int]:
     # confirmed, would read the whole batch per chunk). Never send an order whose tax is not withheld: a batch's
     # orders are withheld just before, by this job.
     orders = [o for o in PayoutOrder.objects.select_for_update(skip_locked=True).filter(pk__any=list(order_ids))
-              .order_by("pk") if o.status in (PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.SUBMITTING)]
+              .only(*SETTLE_FIELDS).order_by("pk") if o.status in (PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.SUBMITTING)]
     unmarked = [o for o in orders if o.withheld_at is None]
     done = withheld_refs(unmarked) if unmarked else set()
     orders = [o for o in orders if o.withheld_at is not None or (o.merchant_id, o.order_no) in done]
@@ -192,7 +193,8 @@ def _submit_all(order_ids: list[int], *, workers: int) -> dict[int, object]:
 
 @transaction.atomic
 def _record_submit_results(*, results: dict[int, object], now) -> dict[str, int]:
-    orders = list(PayoutOrder.objects.select_for_update().filter(pk__in=list(results)).order_by("pk"))
+    orders = list(PayoutOrder.objects.select_for_update().filter(pk__any=list(results)).only(*SETTLE_FIELDS)
+                  .order_by("pk"))
     succeeded, failed, accepted, unknown, recorded = [], [], [], [], []
     codes, channel_ids = {}, {}
     for order in orders:
@@ -301,8 +303,8 @@ def on_payout_notifications(*, items, now) -> None:
         keys.setdefault(notification.channel, set()).add(notification.idempotency_key)
     orders: dict[tuple[str, str], PayoutOrder] = {}
     for channel, channel_keys in keys.items():
-        for order in (PayoutOrder.objects.select_for_update()
-                      .filter(channel=channel, idempotency_key__in=sorted(channel_keys)).order_by("pk")):
+        for order in (PayoutOrder.objects.select_for_update().only(*SETTLE_FIELDS)
+                      .filter(channel=channel, idempotency_key__any=sorted(channel_keys)).order_by("pk")):
             orders[(channel, order.idempotency_key)] = order
     recorded: dict[int, PayoutOrder] = {}
     pending = False  # a result recorded on an in-flight order waits for the settlement job
@@ -370,7 +372,7 @@ def payout_orders_settle_recorded(*, now=None, limit: int = 1000) -> int:
     settled = 0
     while True:
         with transaction.atomic():
-            orders = list(PayoutOrder.objects.select_for_update(skip_locked=True)
+            orders = list(PayoutOrder.objects.select_for_update(skip_locked=True).only(*SETTLE_FIELDS)
                           .filter(status__in=PayoutOrder.IN_FLIGHT,
                                   channel_status__in=[QueryStatus.SUCCEEDED, QueryStatus.FAILED])
                           .order_by("pk")[:limit])

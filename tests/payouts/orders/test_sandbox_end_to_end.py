@@ -26,9 +26,13 @@ AMOUNTS = {"ok": 500_00, "name_mismatch": 500_21, "closed": 500_22, "timeout": 5
            "duplicate": 500_16, "out_of_order": 500_17}
 
 
+FAIL_CODES = {"BANK": ("RJ02", "RJ01"), "ALIPAY": ("PAYEE_USER_INFO_ERROR", "PAYEE_ACCOUNT_STATUS_ERROR")}
+
+
 @pytest.mark.postgres  # the live server's threads need real row locks (SQLite shares one in-memory connection)
 @pytest.mark.django_db(transaction=True)
-def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now, monkeypatch):
+@pytest.mark.parametrize("channel", ["BANK", "ALIPAY"])  # 批量代发 / 批量转账: a batch request, results by notice
+def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now, monkeypatch, channel):
     from payouts.channels.sandbox.server import ChannelSandbox, SandboxConfig
     from tests.payouts.orders.conftest import _rule_sets  # noqa: F401  (rule sets are loaded by the autouse fixture)
 
@@ -36,7 +40,7 @@ def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now,
     settings.CHANNEL_CALLBACK_BASE_URL = live_server.url  # where the adapter tells the channel to notify
     settings.MEDIA_ROOT = tmp_path / "media"
     merchant = MerchantFactory()
-    MerchantConfiguration.objects.create(merchant=merchant, enabled_channels=["BANK"])
+    MerchantConfiguration.objects.create(merchant=merchant, enabled_channels=[channel])
     actor = EnterpriseUserFactory(merchant=merchant)
     names = list(AMOUNTS)
     payees = make_payees(merchant=merchant, count=len(names), now=now, seed=41,
@@ -52,7 +56,7 @@ def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now,
         orders = {}
         for name, payee in zip(names, payees, strict=True):
             order = payout_order_create(merchant=merchant, actor=actor, payable_id=payee.payable_id, amount_fen=None,
-                                        channel="BANK", now=now)
+                                        channel=channel, now=now)
             assert order.payee_fen == AMOUNTS[name], (name, order.payee_fen)
             orders[name] = payout_order_confirm(merchant=merchant, order_id=order.pk, actor=actor, now=now)
         keys = {o.idempotency_key for o in orders.values()}
@@ -77,6 +81,9 @@ def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now,
                 break
             time.sleep(0.2)
         time.sleep(0.8)  # let the duplicate and the stale notifications arrive too
+        if channel == "ALIPAY":  # several orders go as one batch transfer; one order alone as a single transfer
+            assert box.store.order("ALIPAY", orders["ok"].idempotency_key)["batch_no"]
+            assert box.store.order("ALIPAY", orders["error_first"].idempotency_key)["batch_no"] == ""
     finally:
         box.stop()
 
@@ -86,7 +93,7 @@ def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now,
         "error_first": "SUCCEEDED", "duplicate": "SUCCEEDED", "out_of_order": "SUCCEEDED"}
     assert final["timeout"].settled_by in ("notification", "query")
     assert final["error_first"].submit_attempts == 2  # resent once, with its own key
-    assert final["name_mismatch"].fail_code == "RJ02" and final["closed"].fail_code == "RJ01"
+    assert (final["name_mismatch"].fail_code, final["closed"].fail_code) == FAIL_CODES[channel]
     assert {o.idempotency_key for o in final.values()} == keys  # never a new key
     for order in final.values():
         kind = "payout.settle" if order.status == "SUCCEEDED" else "payout.release"
