@@ -177,10 +177,13 @@ def _accounts_for_update(*, member_ids, entity_code: str, year: int) -> dict[int
 
 @transaction.atomic
 def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liability_date: dt.date, now,
-                      actor=None) -> list:
+                      actor=None, fresh: bool = False) -> list:
     """``tax_withhold`` for many payments in one transaction. Items whose payment_ref is already withheld (with the
     same figures) return the existing row; a ref withheld with other figures raises PaymentRefConflict. New rows are
     returned as plain objects with the row's column attributes (``payouts.services.sql.new_rows``), not instances.
+
+    ``fresh=True``: the caller has made sure, under locks that keep it so, that none of the refs is withheld yet
+    (the lookup is skipped; a ref withheld after all still fails on the unique constraint).
 
     Raises TaxAmountInvalid, MemberNotVerified, NoRuleSet, PeriodLocked, PaymentRefConflict.
     """
@@ -197,7 +200,7 @@ def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liabil
     accounts = _accounts_for_update(member_ids=[item.member.pk for item in items], entity_code=entity,
                                     year=liability_date.year)
     existing: dict[str, Withholding] = {}
-    refs = [item.payment_ref for item in items]
+    refs = [] if fresh else [item.payment_ref for item in items]
     for start in range(0, len(refs), 5000):
         for row in Withholding.objects.filter(merchant=merchant, kind=Withholding.Kind.PAYMENT,
                                               payment_ref__any=refs[start:start + 5000]):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Sum, Value
 from django.utils import timezone, translation
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
@@ -697,8 +697,8 @@ def _withhold_orders(order_ids: list[int], *, now) -> tuple[int, dict[tuple[str,
     orders = [o for o in orders if (o.merchant_id, o.order_no) not in done]
     if not orders:
         return 0, {}, []
-    members = {m.pk: m for m in Member.objects.filter(pk__any=sorted({o.member_id for o in orders})).only(
-        "id", "verification_status", "is_individual_business")}
+    members = {row[0]: _Payee(*row) for row in Member.objects.filter(pk__any=sorted({o.member_id for o in orders}))
+               .values_list("id", Value(""), "id_number_index", "verification_status", "is_individual_business")}
     unpaid: dict[tuple[str, str], list[int]] = defaultdict(list)
     lapsed = [o.pk for o in orders if not members[o.member_id].is_verified]  # failed after this commits
     if lapsed:
@@ -753,7 +753,7 @@ def _withhold_and_adjust(orders, *, merchants, members, ledger, now) -> list[Pay
             PaymentItem(member=members[o.member_id], payment_ref=o.order_no,
                         gross_fen=o.amount_fen if bearer == "WORKER" else None,
                         net_fen=o.amount_fen if bearer == "MERCHANT" else None) for o in group],
-            bearer=bearer, liability_date=liability_date, now=now)
+            bearer=bearer, liability_date=liability_date, now=now, fresh=True)  # (checked under the orders' locks)
         rows.update({(merchant_id, row.payment_ref): row for row in withheld})
     unpaid: dict[tuple[str, str], list[int]] = defaultdict(list)
     changed, extra, release = [], [], []
