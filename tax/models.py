@@ -201,7 +201,12 @@ class Withholding(TenantOwnedModel):
         WORKER = "WORKER", _("灵工人员承担")
         MERCHANT = "MERCHANT", _("企业承担")
 
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="withholdings")
+    # Every batch payment writes one row here: indexes another index already covers are not kept (the merchant's
+    # by the unique (merchant, payment_ref, kind), the member's by (member, liability_date)), nor the rule set's.
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("企业"), db_index=False)
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="withholdings",
+                               db_index=False)
     account = models.ForeignKey(TaxAccount, on_delete=models.PROTECT, related_name="withholdings")
     period = models.ForeignKey(TaxPeriod, on_delete=models.PROTECT, related_name="withholdings")
     payment_ref = models.CharField(_("付款单号"), max_length=64)
@@ -210,7 +215,8 @@ class Withholding(TenantOwnedModel):
                                     related_name="reversal", verbose_name=_("冲回的代扣"))
     entity_code = models.CharField(_("经营主体"), max_length=32)
     liability_date = models.DateField(_("纳税义务发生日"))
-    rule_set = models.ForeignKey(TaxRuleSet, on_delete=models.PROTECT, related_name="+", verbose_name=_("规则集"))
+    rule_set = models.ForeignKey(TaxRuleSet, on_delete=models.PROTECT, related_name="+", verbose_name=_("规则集"),
+                                 db_index=False)
     route = models.CharField(_("计税路径"), max_length=20)
     bearer = models.CharField(_("税费承担方"), max_length=10, choices=Bearer.choices)
     gross_fen = models.BigIntegerField(_("税前收入（分）"))
