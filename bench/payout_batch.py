@@ -338,6 +338,9 @@ def reuse_setup(url: str, lines: int) -> dict | None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     django_setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # migrations added since the template was kept
     return setup
 
 
