@@ -31,6 +31,10 @@ class ChannelNotification(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel", "notify_id"], name="channel_notification_unique"),
         ]
+        # final results stored but not yet applied to their order (the settlement job applies them): a small
+        # index over the pending ones only
+        indexes = [models.Index(fields=["id"], condition=models.Q(processed_at__isnull=True),
+                                name="channel_notification_pending")]
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.notify_id} {self.status}"

@@ -29,12 +29,12 @@ from payouts.services.settlement import (
     FEE_FREEZE_KIND,
     SETTLE_FIELDS,
     _Accounts,
+    orders_write,
     settle_failure,
     settle_results,
     settle_success,
     withheld_refs,
 )
-from payouts.services.sql import update_rows
 
 logger = logging.getLogger(__name__)
 # stored on orders in Chinese, translated when shown (PayoutOrder.fail_message_shown)
@@ -116,7 +116,7 @@ def _start_submit(*, order_ids, now) -> list[int]:
     for order in send:
         order.start_submit(at=now)
         order.updated_at = now
-    update_rows(PayoutOrder, send, ["status", "submit_attempts", "submitted_at", "fee_frozen_fen", "withheld_at",
+    orders_write(send, ["status", "submit_attempts", "submitted_at", "fee_frozen_fen", "withheld_at",
                                     "updated_at"])
     batch_ids = {o.batch_id for o in send if o.batch_id}
     for batch in PayoutBatch.objects.filter(pk__in=batch_ids, status=PayoutBatch.Status.CONFIRMED).order_by("pk"):
@@ -223,7 +223,7 @@ def _record_submit_results(*, results: dict[int, object], now) -> dict[str, int]
     for order in unknown:
         order.outcome_unknown(next_query_at=now + FIRST_QUERY_AFTER)
         order.channel_status, order.updated_at = "UNKNOWN", now
-    update_rows(PayoutOrder, accepted + unknown, ["status", "channel_order_id", "channel_status", "next_query_at",
+    orders_write(accepted + unknown, ["status", "channel_order_id", "channel_status", "next_query_at",
                                                   "fail_message", "updated_at"])
     if recorded:
         request_settlement()
@@ -289,26 +289,34 @@ def apply_channel_status(order: PayoutOrder, *, status: str, now, by: str, chann
     return False
 
 
+FINAL = (QueryStatus.SUCCEEDED, QueryStatus.FAILED)
+
+
 @notification_batch_handler
 def on_payout_notifications(*, items, now) -> None:
-    """Verified, new payout-result notifications of one delivery (one, or a bank batch notice of hundreds): settle
-    the orders they name (by our idempotency key), once each, with one locking read for all of them.
+    """Verified, new payout-result notifications of one delivery (one, or a batch notice of hundreds).
 
-    A final result on an in-flight order is only *recorded* on the order (no ledger, no audit lock): the settlement
-    job posts recorded results 1,000 per transaction — per-notification postings on the shared platform accounts
-    would serialise every callback. The notifications themselves are stored (and acknowledged) already.
+    A final result (paid / failed) about an order still in flight is **stored, not applied**: its record stays
+    pending (``processed_at`` empty) and the settlement job applies it under the order's lock (SKIP LOCKED) and
+    posts it, 1,000 orders a transaction. So a notification never waits for the row lock a dispatch worker's
+    recording transaction holds on 1,000 orders, the callback writes no order row, and the order is written once
+    (recorded and settled in one UPDATE) instead of twice. The orders are read here without a lock: what is checked
+    (the amount, whether the order was ever sent, whether it is still in flight) does not change under us in a way
+    that matters — the settlement job checks the order again, locked, before it acts.
+
+    The rare rest (a ``RETURNED`` 退票, a ``PROCESSING``) is applied here, under the order's lock, as before.
     """
     keys: dict[str, set[str]] = {}
     for _record, notification in items:
         keys.setdefault(notification.channel, set()).add(notification.idempotency_key)
     orders: dict[tuple[str, str], PayoutOrder] = {}
     for channel, channel_keys in keys.items():
-        for order in (PayoutOrder.objects.select_for_update().only(*SETTLE_FIELDS)
+        for order in (PayoutOrder.objects.only(*SETTLE_FIELDS)
                       .filter(channel=channel, idempotency_key__any=sorted(channel_keys)).order_by("pk")):
             orders[(channel, order.idempotency_key)] = order
-    recorded: dict[int, PayoutOrder] = {}
-    pending = False  # a result recorded on an in-flight order waits for the settlement job
-    for _record, notification in items:  # in the order the channel sent them
+    deferred: list[int] = []
+    locked_path: list[tuple[object, object]] = []
+    for record, notification in items:  # in the order the channel sent them
         order = orders.get((notification.channel, notification.idempotency_key))
         if order is None:
             logger.warning("notification %s names no order (%s)", notification.notify_id, notification.idempotency_key)
@@ -320,33 +328,41 @@ def on_payout_notifications(*, items, now) -> None:
             audit.record(event="payouts.order.notification_amount_mismatch", now=now, subject=order,
                          after={"notify_id": notification.notify_id, "amount_fen": notification.amount_fen})
             continue
-        known = order.channel_status if order.channel_status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED) else \
-            QUERY_RANK_OF_ORDER.get(order.status)
+        if notification.status in FINAL:
+            if order.status in PayoutOrder.IN_FLIGHT:
+                deferred.append(record.pk)  # applied and posted by the settlement job
+            continue  # about an order already ended (a late or repeated result): nothing to do
+        if notification.status in (QueryStatus.RETURNED, QueryStatus.PROCESSING):
+            locked_path.append((record, notification))
+    if deferred:
+        from payouts.models import ChannelNotification
+
+        ChannelNotification.objects.filter(pk__any=deferred).update(processed_at=None)
+        request_settlement()
+    if locked_path:
+        _apply_locked(locked_path, now=now)
+
+
+def _apply_locked(items, *, now) -> None:
+    """退票 and "processing" notifications: applied at once, under the order's lock."""
+    keys: dict[str, set[str]] = {}
+    for _record, notification in items:
+        keys.setdefault(notification.channel, set()).add(notification.idempotency_key)
+    orders: dict[tuple[str, str], PayoutOrder] = {}
+    for channel, channel_keys in keys.items():  # one locking read, in pk order (the documented lock order)
+        for order in (PayoutOrder.objects.select_for_update().only(*SETTLE_FIELDS)
+                      .filter(channel=channel, idempotency_key__any=sorted(channel_keys)).order_by("pk")):
+            orders[(channel, order.idempotency_key)] = order
+    for _record, notification in items:
+        order = orders.get((notification.channel, notification.idempotency_key))
+        if order is None:
+            continue
+        known = order.channel_status if order.channel_status in FINAL else QUERY_RANK_OF_ORDER.get(order.status)
         if known and is_stale(known, notification.status):
             continue  # older than what is already known or recorded (arrived out of order)
-        if notification.status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED) and order.status in PayoutOrder.IN_FLIGHT:
-            pending = True
-            if order.channel_status in (QueryStatus.SUCCEEDED, QueryStatus.FAILED):
-                # Recorded already (the first result stands). The settlement that it asked for may have skipped
-                # this order while we held its lock (SKIP LOCKED), so ask again.
-                continue
-            order.channel_status = notification.status
-            order.channel_order_id = notification.channel_order_id or order.channel_order_id
-            if notification.status == QueryStatus.FAILED:
-                order.fail_code, order.fail_message = notification.fail_code[:64], notification.fail_message[:200]
-            order.updated_at = now
-            recorded[order.pk] = order
-            continue
-        if order.pk in recorded:
-            continue
         apply_channel_status(order, status=notification.status, now=now, by="notification",
                              channel_order_id=notification.channel_order_id, fail_code=notification.fail_code,
                              fail_message=notification.fail_message)
-    if recorded:
-        update_rows(PayoutOrder, list(recorded.values()),
-                    ["channel_status", "channel_order_id", "fail_code", "fail_message", "updated_at"])
-    if pending:
-        request_settlement()
 
 
 SETTLE_PENDING_KEY = "payouts:settle-pending"
@@ -364,27 +380,85 @@ def request_settlement() -> None:
 
 
 def payout_orders_settle_recorded(*, now=None, limit: int = 1000) -> int:
-    """Post the results that notifications recorded on in-flight orders, 1,000 orders per transaction, until none
-    is left. Orders locked by another settlement are skipped (SKIP LOCKED) and picked up by its next round."""
+    """The settlement job: apply the final results notifications left pending and post them, with the results
+    recorded on in-flight orders otherwise, 1,000 orders per transaction, until none is left. Returns orders settled.
+
+    Orders (and pending notifications) locked by another transaction are skipped (SKIP LOCKED) and picked up by a
+    later round; a round that can move nothing ends the run (the next notification or the query job starts another).
+    A notification is applied as the callback used to: ignored when older than what the order already knows, the
+    first final result stands, an order already ended is left alone.
+    """
     from django.core.cache import cache
+
+    from payouts.models import ChannelNotification
 
     cache.delete(SETTLE_PENDING_KEY)  # notifications from now on enqueue a new run
     settled = 0
     while True:
         with transaction.atomic():
-            orders = list(PayoutOrder.objects.select_for_update(skip_locked=True).only(*SETTLE_FIELDS)
-                          .filter(status__in=PayoutOrder.IN_FLIGHT,
-                                  channel_status__in=[QueryStatus.SUCCEEDED, QueryStatus.FAILED])
-                          .order_by("pk")[:limit])
-            if not orders:
-                return settled
             stamp = now or timezone.now()
-            succeeded = [o for o in orders if o.channel_status == QueryStatus.SUCCEEDED]
-            failed = [o for o in orders if o.channel_status == QueryStatus.FAILED]
-            settle_results(succeeded, failed, now=stamp, by="notification",
-                           channel_order_ids={o.pk: o.channel_order_id for o in succeeded},
+            pending = list(ChannelNotification.objects.select_for_update(skip_locked=True)
+                           .filter(processed_at__isnull=True).order_by("id")[:limit])
+            keys: dict[str, set[str]] = {}
+            for record in pending:
+                keys.setdefault(record.channel, set()).add(record.idempotency_key)
+            orders: dict[tuple[str, str], PayoutOrder] = {}
+            for channel, channel_keys in keys.items():
+                for order in (PayoutOrder.objects.select_for_update(skip_locked=True).only(*SETTLE_FIELDS)
+                              .filter(channel=channel, idempotency_key__any=sorted(channel_keys)).order_by("pk")):
+                    orders[(channel, order.idempotency_key)] = order
+            missing = set()
+            unmatched = [(c, k) for c, ks in keys.items() for k in ks if (c, k) not in orders]
+            if unmatched:  # locked by another transaction (wait for a later round), or no such order at all
+                exists = set()
+                for channel in {c for c, _k in unmatched}:
+                    exists.update((channel, key) for key in PayoutOrder.objects.filter(
+                        channel=channel, idempotency_key__any=[k for c, k in unmatched if c == channel])
+                        .values_list("idempotency_key", flat=True))
+                missing = set(unmatched) - exists
+            applied = []
+            for record in pending:  # in the order they were received
+                key = (record.channel, record.idempotency_key)
+                order = orders.get(key)
+                if order is None:
+                    if key in missing:
+                        applied.append(record.pk)
+                    continue
+                applied.append(record.pk)
+                _record_final(order, record)
+            if applied:
+                ChannelNotification.objects.filter(pk__any=applied).update(processed_at=stamp)
+            recorded = {o.pk: o for o in orders.values()
+                        if o.status in PayoutOrder.IN_FLIGHT and o.channel_status in FINAL}
+            room = limit - len(recorded)
+            if room > 0:  # results recorded on orders by other paths (a query, an older callback)
+                for order in (PayoutOrder.objects.select_for_update(skip_locked=True).only(*SETTLE_FIELDS)
+                              .filter(status__in=PayoutOrder.IN_FLIGHT, channel_status__in=list(FINAL))
+                              .exclude(pk__in=list(recorded)).order_by("pk")[:room]):
+                    recorded[order.pk] = order
+            if not recorded and not applied:
+                return settled
+            succeeded = [o for o in recorded.values() if o.channel_status == QueryStatus.SUCCEEDED]
+            failed = [o for o in recorded.values() if o.channel_status == QueryStatus.FAILED]
+            settle_results(sorted(succeeded, key=lambda o: o.pk), sorted(failed, key=lambda o: o.pk), now=stamp,
+                           by="notification", channel_order_ids={o.pk: o.channel_order_id for o in succeeded},
                            codes={o.pk: (o.fail_code, o.fail_message) for o in failed})
-            settled += len(orders)
+            settled += len(recorded)
+
+
+def _record_final(order: PayoutOrder, record) -> None:
+    """Put a stored final result on a locked order (in memory; the settlement writes it with the rest)."""
+    if order.status not in PayoutOrder.IN_FLIGHT or record.status not in FINAL:
+        return  # ended already, or not a final result
+    if order.channel_status in FINAL:
+        return  # recorded already: the first result stands
+    known = QUERY_RANK_OF_ORDER.get(order.status)
+    if known and is_stale(known, record.status):
+        return
+    order.channel_status = record.status
+    order.channel_order_id = record.channel_order_id or order.channel_order_id
+    if record.status == QueryStatus.FAILED:
+        order.fail_code, order.fail_message = record.fail_code[:64], record.fail_message[:200]
 
 
 def _due_for_query(now, limit: int) -> list[int]:

@@ -7,7 +7,7 @@ import pytest
 from ledger.models import JournalEntry
 from ledger.selectors import merchant_frozen_fen
 from payouts.channels import Notification, Outcome, QueryStatus, SubmitResult
-from payouts.models import PayoutOrder
+from payouts.models import ChannelNotification, PayoutOrder
 from payouts.services.channels import channel_notification_receive
 from payouts.services.dispatch import _record_submit_results, _start_submit, payout_orders_dispatch
 from payouts.services.orders import payout_order_confirm, payout_order_create
@@ -68,7 +68,8 @@ def test_notification_before_the_submit_answer_is_recorded_is_not_lost(funded, p
     # the submit answer ("accepted") is recorded after the notification: it must not overwrite the final result
     _record_submit_results(results={order.pk: SubmitResult(Outcome.ACCEPTED, channel_order_id="CH9")}, now=now)
     order.refresh_from_db()
-    assert order.status == PayoutOrder.Status.SUBMITTING and order.channel_status == QueryStatus.SUCCEEDED
+    assert order.status == PayoutOrder.Status.PROCESSING  # the answer is recorded; the result waits, stored
+    assert ChannelNotification.objects.get(notify_id="N1").processed_at is None
     from payouts.services.dispatch import payout_orders_settle_recorded
 
     assert payout_orders_settle_recorded(now=now) == 1  # the job, when it runs

@@ -173,3 +173,58 @@ def test_worker_killed_mid_batch_then_restarted(now, tmp_path, settings, monkeyp
     assert batch.status == PayoutBatch.Status.COMPLETED
     assert Withholding.objects.filter(kind="REVERSAL").count() == len(failed)
     assert_ledger_ok()
+
+
+def test_a_notification_never_waits_for_the_order_lock_of_a_dispatch_worker(now, monkeypatch):
+    """The callback stores a final result without touching the order: while a dispatch worker's recording
+    transaction holds the order's row lock, the notification is stored and answered at once; the settlement job
+    skips the locked order (SKIP LOCKED) and applies the stored result once the lock is gone."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from payouts.services.dispatch import payout_orders_settle_recorded
+    from tests.payouts.orders.conftest import ScriptedChannel
+
+    merchant, actor = enterprise(now)
+    monkeypatch.setattr("payouts.services.dispatch.adapter_for", lambda name: ScriptedChannel(default=Outcome.ACCEPTED))
+    [payee] = make_payees(merchant=merchant, count=1, now=now, amount_fen=100_000, seed=33)
+    fund(merchant, 1_000_000, now=now)
+    order = payout_order_create(merchant=merchant, actor=actor, payable_id=payee.payable_id, amount_fen=None,
+                                channel="BANK", now=now)
+    payout_order_confirm(merchant=merchant, order_id=order.pk, actor=actor, now=now)
+    payout_orders_dispatch(order_ids=[order.pk], now=now)
+    order.refresh_from_db()
+    locked, release = threading.Event(), threading.Event()
+
+    def dispatch_worker_recording():  # holds the order's row lock, as a recording transaction does
+        try:
+            with transaction.atomic():
+                PayoutOrder.objects.select_for_update().get(pk=order.pk)
+                locked.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=dispatch_worker_recording)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        started = time.monotonic()
+        record, created = channel_notification_receive(notification=Notification(
+            channel="BANK", notify_id="N-LOCKED", idempotency_key=order.idempotency_key,
+            status=QueryStatus.SUCCEEDED, amount_fen=order.payee_fen, channel_order_id="CH7"), now=now)
+        assert created and time.monotonic() - started < 2, "the callback waited for the order's lock"
+        assert payout_orders_settle_recorded(now=now) == 0  # the order is locked: skipped, not waited for
+        assert ChannelNotification.objects.get(notify_id="N-LOCKED").processed_at is None
+    finally:
+        release.set()
+        holder.join(20)
+    assert payout_orders_settle_recorded(now=now) == 1
+    order.refresh_from_db()
+    assert (order.status, order.channel_order_id) == (PayoutOrder.Status.SUCCEEDED, "CH7")
+    assert ChannelNotification.objects.get(notify_id="N-LOCKED").processed_at is not None
+    assert JournalEntry.objects.filter(kind="payout.settle", ref=f"payouts.payoutorder:{order.pk}").count() == 1
+    assert payout_orders_settle_recorded(now=now) == 0  # nothing twice
+    assert merchant_frozen_fen(merchant=merchant) == 0
+    assert_ledger_ok()
