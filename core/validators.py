@@ -43,6 +43,13 @@ class ResidentId:
         return years
 
 
+# compiled once (a batch validates 100,000 lines)
+_OLD_ID_RE = re.compile(r"[0-9]{15}")
+_ID_RE = re.compile(r"[0-9]{17}[0-9X]")
+_SPACES_DASHES_RE = re.compile(r"[\s-]")
+_DIGITS_RE = re.compile(r"[0-9]+")
+
+
 def id_check_char(first17: str) -> str:
     if len(first17) != 17:
         raise ValueError("id_check_char needs the first 17 digits")
@@ -59,11 +66,11 @@ def validate_resident_id(value: str, *, today: dt.date | None = None, field_labe
     if not isinstance(value, str):
         raise ValidationFailed(_("{field_label}必须是文本").format(field_label=field_label), extra={"field": field_label})
     number = value.strip().upper()
-    if re.fullmatch(r"[0-9]{15}", number):
+    if _OLD_ID_RE.fullmatch(number):
         raise ValidationFailed(
             _("{field_label}“{value}”是 15 位旧号码，请填写 18 位居民身份证号码").format(field_label=field_label, value=value), extra={"field": field_label}
         )
-    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
+    if not _ID_RE.fullmatch(number):
         raise ValidationFailed(
             _("{field_label}“{value}”格式不正确：应为 18 位，前 17 位为数字，最后一位为数字或 X").format(field_label=field_label, value=value),
             extra={"field": field_label},
@@ -163,8 +170,8 @@ def validate_bank_card(value: str, *, field_label: str = gettext_lazy("银行卡
     """
     if not isinstance(value, str):
         raise ValidationFailed(_("{field_label}必须是文本").format(field_label=field_label), extra={"field": field_label})
-    number = re.sub(r"[\s-]", "", value)
-    if not re.fullmatch(r"[0-9]+", number):
+    number = _SPACES_DASHES_RE.sub("", value)
+    if not _DIGITS_RE.fullmatch(number):
         raise ValidationFailed(_("{field_label}“{value}”只能包含数字").format(field_label=field_label, value=value), extra={"field": field_label})
     if not 10 <= len(number) <= 30 or number[0] == "0":
         raise ValidationFailed(
@@ -186,7 +193,7 @@ def validate_mobile(value: str, *, field_label: str = gettext_lazy("手机号"))
     """Validate a mainland mobile number (loose rule: 1[3-9] and 9 digits; +86/0086 prefixes removed)."""
     if not isinstance(value, str):
         raise ValidationFailed(_("{field_label}必须是文本").format(field_label=field_label), extra={"field": field_label})
-    number = re.sub(r"[\s-]", "", value)
+    number = _SPACES_DASHES_RE.sub("", value)
     for prefix in ("+86", "0086"):
         if number.startswith(prefix):
             number = number[len(prefix):]

@@ -385,25 +385,36 @@ class _Payee:
 
 def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry, now) -> None:
     """Check, price and write one chunk of lines (its orders and the hold on their work commit together)."""
+    # (``__any`` is given sets: Django leaves a set alone, where it would walk a list value by value)
     id_index = {line.line: blind_index(line.id_number, purpose="id_number") for line in lines}
     members: dict[str, _Payee] = {
-        row[2]: _Payee(*row) for row in Member.objects.filter(id_number_index__any=sorted(set(id_index.values())))
+        row[2]: _Payee(*row) for row in Member.objects.filter(id_number_index__any=set(id_index.values()))
         .values_list(*_Payee.__slots__[1:])}
     member_ids = sorted({m.pk for m in members.values()})
+    member_set = set(member_ids)
     signed = set(MemberMerchant.objects.for_tenant(merchant).filter(
-        member_id__any=member_ids, status=MemberMerchant.Status.SIGNED).values_list("member_id", flat=True))
+        member_id__any=member_set, status=MemberMerchant.Status.SIGNED).values_list("member_id", flat=True))
     accounts = {(a[1], a[2]): a for a in PayoutAccount.objects.filter(
-        member_id__any=member_ids, kind=batch.channel, status=PayoutAccount.Status.ACTIVE).values_list(
+        member_id__any=member_set, kind=batch.channel, status=PayoutAccount.Status.ACTIVE).values_list(
         "id", "member_id", "account_index", "account_masked")}
-    task_refs = sorted({int(line.task_ref) for line in lines if line.task_ref.strip().isdigit()})
+    task_refs = {int(line.task_ref) for line in lines if line.task_ref.strip().isdigit()}
     fields = ("id", "member_id", "task_id", "amount_fen", "status")
     payables_by_id = {row[0]: row for row in PayableWork.objects.for_tenant(merchant).filter(pk__any=task_refs)
                       .values_list(*fields)}
+    # a reference that is not this worker's payable item is read as a task number (the worker's work under it)
+    by_task = set()
+    for line in lines:
+        member = members.get(id_index[line.line])
+        if member is not None and line.task_ref.strip().isdigit():
+            payable = payables_by_id.get(int(line.task_ref))
+            if payable is None or payable[1] != member.pk:
+                by_task.add(int(line.task_ref))
     payables_by_task: dict[tuple[int, int], list] = defaultdict(list)
-    for row in (PayableWork.objects.for_tenant(merchant).filter(task_id__any=task_refs, member_id__any=member_ids,
-                                                                status=PayableWork.Status.READY)
-                .order_by("accepted_at", "id").values_list(*fields)):
-        payables_by_task[(row[2], row[1])].append(row)
+    if by_task:
+        for row in (PayableWork.objects.for_tenant(merchant).filter(task_id__any=by_task, member_id__any=member_set,
+                                                                    status=PayableWork.Status.READY)
+                    .order_by("accepted_at", "id").values_list(*fields)):
+            payables_by_task[(row[2], row[1])].append(row)
     given_nos = [line.merchant_order_no for line in lines if line.merchant_order_no]
     taken_nos = set(PayoutOrder.objects.for_tenant(merchant).filter(merchant_order_no__any=given_nos)
                     .values_list("merchant_order_no", flat=True)) if given_nos else set()
