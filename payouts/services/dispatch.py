@@ -381,7 +381,8 @@ def request_settlement() -> None:
 
 def payout_orders_settle_recorded(*, now=None, limit: int = 1000) -> int:
     """The settlement job: apply the final results notifications left pending and post them, with the results
-    recorded on in-flight orders otherwise, 1,000 orders per transaction, until none is left. Returns orders settled.
+    recorded on in-flight orders otherwise, 1,000 orders per transaction, until a round finds less than a full
+    transaction's worth. Returns orders settled.
 
     Orders (and pending notifications) locked by another transaction are skipped (SKIP LOCKED) and picked up by a
     later round; a round that can move nothing ends the run (the next notification or the query job starts another).
@@ -444,6 +445,10 @@ def payout_orders_settle_recorded(*, now=None, limit: int = 1000) -> int:
                            by="notification", channel_order_ids={o.pk: o.channel_order_id for o in succeeded},
                            codes={o.pk: (o.fail_code, o.fail_message) for o in failed})
             settled += len(recorded)
+            if len(pending) < limit and len(recorded) < limit:
+                # drained: what arrives from now on has enqueued a new run (the pending key was cleared on start),
+                # so small rounds do not chase every notice as it lands (each round pays a commit and the locks)
+                return settled
 
 
 def _record_final(order: PayoutOrder, record) -> None:
