@@ -102,7 +102,7 @@ class Computation:
 
     @property
     def tax_fen(self) -> int:
-        return sum(line.amount_fen for line in self.lines)
+        return sum(self._amounts.values())
 
     @property
     def net_fen(self) -> int:
