@@ -136,6 +136,9 @@ def bracket(table: list, amount: Decimal) -> tuple[Decimal, int]:
 
 
 def _y(fen: int | Decimal) -> str:
+    if type(fen) is int:  # the common case, formatted here (every withholding writes ten of these per payment)
+        whole, cents = divmod(abs(fen), 100)
+        return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
     if isinstance(fen, Decimal):
         value = fen / 100
         cents = value.quantize(Decimal("0.01"))
