@@ -36,7 +36,10 @@ def _render(order: PayoutOrder, code: str, now) -> tuple[bytes, str]:
 
 
 def payout_receipt_issue(*, order: PayoutOrder, now) -> PayoutReceipt:
-    """The order's receipt, made on first use. Raises OrderStateInvalid when the payment has not succeeded."""
+    """The order's receipt, made on first use. Raises OrderStateInvalid when the payment has not succeeded, or was
+    returned (退票) after it succeeded: a receipt issued before then is void and no longer handed out."""
+    if order.status == PayoutOrder.Status.RETURNED:
+        raise OrderStateInvalid(gettext("该笔付款已退票，电子回单已作废；退回的款项见资金流水"))
     existing = PayoutReceipt.objects.filter(order=order).first()
     if existing is not None:
         return existing

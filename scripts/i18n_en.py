@@ -1904,6 +1904,9 @@ EN = {
         "if the worker was paid elsewhere after the quote, the tax at payment applies (when the enterprise bears the tax, "
         "the difference is frozen from or released to the available balance).",
     "付款成功后才能开具电子回单": "A receipt can only be issued once the payment has succeeded",
+    "该笔付款已退票，电子回单已作废；退回的款项见资金流水":
+        "This payment was returned by the payee's bank: its receipt is void; the money returned is in the account "
+        "movements",
     "发放时可用余额不足以支付服务费，订单未发送，款项已解冻":
         "The available balance did not cover the service fee at payment: the order was not sent and the funds were "
         "released",

@@ -7,6 +7,8 @@ from django.db import transaction
 
 from ledger.models import JournalEntry
 from ledger.selectors import merchant_available_fen, merchant_frozen_fen
+from payouts.documents import payout_receipt_issue
+from payouts.exceptions_orders import OrderStateInvalid
 from payouts.models import PayoutOrder
 from payouts.services.dispatch import payout_orders_dispatch
 from payouts.services.orders import payout_order_confirm, payout_order_create
@@ -32,6 +34,7 @@ def test_a_returned_payment_gives_everything_back_and_the_work_is_payable_again(
     before = merchant_available_fen(merchant=funded)
     order = paid_order(funded, enterprise_admin, payees[0], now)
     assert merchant_available_fen(merchant=funded) == before - order.freeze_fen
+    assert payout_receipt_issue(order=order, now=now).code  # the receipt of the success
     with transaction.atomic():
         settle_return([PayoutOrder.objects.select_for_update().get(pk=order.pk)], now=now, by="query")
     order.refresh_from_db()
@@ -43,6 +46,8 @@ def test_a_returned_payment_gives_everything_back_and_the_work_is_payable_again(
     assert Withholding.objects.filter(reverses=original).count() == 1
     work = PayableWork.objects.get(pk=order.payable_id)
     assert work.status == PayableWork.Status.READY and work.paid_at is None
+    with pytest.raises(OrderStateInvalid, match="已退票"):  # the receipt issued before is void: not handed out
+        payout_receipt_issue(order=order, now=now)
     # reported again (a duplicate notification): nothing more is posted
     with transaction.atomic():
         settle_return([PayoutOrder.objects.select_for_update().get(pk=order.pk)], now=now, by="notify")
