@@ -146,12 +146,12 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
     if processes > 1:
         parts = _partitions(raw, processes)
         raw.rows = []
-        records, error_lines = _check_in_processes(batch=batch, merchant=merchant, config=config, raw=raw,
+        records, error_lines, batch_gross = _check_in_processes(batch=batch, merchant=merchant, config=config, raw=raw,
                                                    parts=parts, liability_date=liability_date, volume=volume, now=now)
         del parts
         errors: list = []
-        _daily_limit_pass(batch=batch, merchant=merchant, config=config, day_before=day_before, errors=errors,
-                          now=now)
+        _daily_limit_pass(batch=batch, merchant=merchant, config=config, day_before=day_before,
+                          batch_gross=batch_gross, errors=errors, now=now)
         error_lines |= {e["line"] for e in errors}
         records += [line_error_record(e) for e in _first_errors(errors)]
         records.sort(key=lambda r: (r["line"], r["column"]))
@@ -267,21 +267,24 @@ def _partitions(raw: RawBatch, count: int) -> list[list]:
     return parts
 
 
-def _check_part(*, batch, merchant, config, raw: RawBatch, rows: list, liability_date, volume, now) -> list:
-    """Check one part of a batch's rows (format, then against the database) and write its orders; its bad lines."""
+def _check_part(*, batch, merchant, config, raw: RawBatch, rows: list, liability_date, volume, now
+                ) -> tuple[list, int]:
+    """Check one part of a batch's rows (format, then against the database) and write its orders. Returns its bad
+    lines and the gross of the orders it wrote."""
     parsed = check_batch_rows(raw, rows)
     rows.clear()
     errors, lines = [e.as_dict() for e in parsed.errors], parsed.lines
     del parsed
-    _check_lines(batch=batch, merchant=merchant, config=config, lines=lines, errors=errors, now=now,
-                 carry=_Carry(liability_date=liability_date, volume=volume, day_fen=0, daily_limit=False))
-    return errors
+    carry = _Carry(liability_date=liability_date, volume=volume, day_fen=0, daily_limit=False)
+    _check_lines(batch=batch, merchant=merchant, config=config, lines=lines, errors=errors, now=now, carry=carry)
+    return errors, carry.day_fen  # (with the daily limit left out, what passed is what was written)
 
 
-def _check_in_processes(*, batch, merchant, config, raw, parts, liability_date, volume, now) -> tuple[list, set]:
+def _check_in_processes(*, batch, merchant, config, raw, parts, liability_date, volume, now
+                        ) -> tuple[list, set, int]:
     """Check ``parts[1:]`` in forked processes and ``parts[0]`` here, at the same time. Each part writes its own
     orders; the enterprise's daily limit is left to ``_daily_limit_pass``. Returns the first bad lines' error
-    records of the other parts and every bad line number; raises if a process failed (the job is retried and
+    records of the other parts, every bad line number and the gross of every order written; raises if a process failed (the job is retried and
     starts over, as after any crash)."""
     from django.db import connections
 
@@ -294,10 +297,10 @@ def _check_in_processes(*, batch, merchant, config, raw, parts, liability_date, 
             status = 1
             try:
                 os.close(read)
-                errors = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=part,
-                                     liability_date=liability_date, volume=volume, now=now)
+                errors, gross = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=part,
+                                            liability_date=liability_date, volume=volume, now=now)
                 lines_bad = {e["line"] for e in errors}
-                payload = pickle.dumps(([line_error_record(e) for e in _first_errors(errors)], lines_bad))
+                payload = pickle.dumps(([line_error_record(e) for e in _first_errors(errors)], lines_bad, gross))
                 with os.fdopen(write, "wb") as out:
                     out.write(payload)
                 status = 0
@@ -310,8 +313,9 @@ def _check_in_processes(*, batch, merchant, config, raw, parts, liability_date, 
         children.append((pid, read))
     failed = None
     errors_here: list = []
+    total = 0
     try:
-        errors_here = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=parts[0],
+        errors_here, total = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=parts[0],
                                   liability_date=liability_date, volume=volume, now=now)
     except BaseException as error:
         failed = error
@@ -321,23 +325,24 @@ def _check_in_processes(*, batch, merchant, config, raw, parts, liability_date, 
             payload = handle.read()
         _pid, status = os.waitpid(pid, 0)
         if status == 0 and payload:
-            child_records, child_bad = pickle.loads(payload)  # noqa: S301 - our own child's output, over a pipe
+            child_records, child_bad, gross = pickle.loads(payload)  # noqa: S301 - our own child's, over a pipe
             records += child_records
             bad |= child_bad
+            total += gross
         elif failed is None:
             failed = RuntimeError(f"batch {batch.pk}: a check process exited with status {status}")
     if failed is not None:
         raise failed
-    return records, bad
+    return records, bad, total
 
 
-def _daily_limit_pass(*, batch, merchant, config, day_before: int, errors: list, now) -> None:
+def _daily_limit_pass(*, batch, merchant, config, day_before: int, batch_gross: int, errors: list, now) -> None:
     """The enterprise's daily limit over a batch checked in parts: taken in line order, as one pass would, each
     order that would take the day over the limit is dropped (its work released) and reported on its line."""
+    if day_before + batch_gross <= config.daily_limit_fen:
+        return  # the whole batch fits: the usual case
     rows = list(PayoutOrder.objects.filter(batch=batch, status=PayoutOrder.Status.DRAFT).order_by("line_no")
                 .values_list("id", "line_no", "gross_fen", "payable_id"))
-    if day_before + sum(row[2] for row in rows) <= config.daily_limit_fen:
-        return  # the whole batch fits: the usual case
     day, over = day_before, []
     for pk, line_no, gross, payable_id in rows:
         if day + gross > config.daily_limit_fen:
