@@ -41,7 +41,7 @@ def prior_states(*, member_ids, entity_code: str, on: dt.date) -> dict[int, engi
     ids = sorted(set(member_ids))
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
-        rows = Withholding.objects.filter(member_id__any=chunk, route__in=selectors.LABOR_ROUTES)
+        rows = Withholding.objects.filter(member_id__any=set(chunk), route__in=selectors.LABOR_ROUTES)
         month = (rows.filter(liability_date__year=on.year, liability_date__month=on.month).values("member_id")
                  .annotate(gross=Sum("gross_fen"), vat=Sum("vat_fen"), urban=Sum("urban_fen"),
                            education=Sum("education_fen"), local=Sum("local_education_fen")).order_by("member_id"))
@@ -165,13 +165,13 @@ def _accounts_for_update(*, member_ids, entity_code: str, year: int) -> dict[int
                 f"SELECT m, %s, %s, 0, 0, 0, 0, 0, NULL, 0, %s, %s FROM unnest(%s::bigint[]) AS m "
                 f"ON CONFLICT (member_id, entity_code, year) DO NOTHING", [entity_code, year, stamp, stamp, ids])
     else:
-        existing = set(TaxAccount.objects.filter(member_id__any=ids, entity_code=entity_code, year=year)
+        existing = set(TaxAccount.objects.filter(member_id__any=set(ids), entity_code=entity_code, year=year)
                        .values_list("member_id", flat=True))
         missing = [TaxAccount(member_id=m, entity_code=entity_code, year=year) for m in ids if m not in existing]
         if missing:
             TaxAccount.objects.bulk_create(missing, batch_size=2000, ignore_conflicts=True)
     # one statement, so the rows are locked in ascending pk across the whole list
-    return dict(TaxAccount.objects.select_for_update().filter(member_id__any=ids, entity_code=entity_code, year=year)
+    return dict(TaxAccount.objects.select_for_update().filter(member_id__any=set(ids), entity_code=entity_code, year=year)
                 .order_by("pk").values_list("member_id", "id"))
 
 
@@ -203,7 +203,7 @@ def tax_withhold_many(*, merchant, items: list[PaymentItem], bearer: str, liabil
     refs = [] if fresh else [item.payment_ref for item in items]
     for start in range(0, len(refs), 5000):
         for row in Withholding.objects.filter(merchant=merchant, kind=Withholding.Kind.PAYMENT,
-                                              payment_ref__any=refs[start:start + 5000]):
+                                              payment_ref__any=set(refs[start:start + 5000])):
             existing[row.payment_ref] = row
     todo = []
     for item in items:
@@ -309,7 +309,7 @@ def _refresh_accounts(account_ids: list[int]) -> None:
     stamp = timezone.now()
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
-        rows = Withholding.objects.filter(account_id__any=chunk)
+        rows = Withholding.objects.filter(account_id__any=set(chunk))
         totals = {r["account_id"]: r for r in rows.values("account_id").annotate(
             gross=Sum("gross_fen"), iit=Sum("iit_fen"), vat=Sum("vat_fen"), urban=Sum("urban_fen"),
             education=Sum("education_fen"), local=Sum("local_education_fen")).order_by("account_id")}

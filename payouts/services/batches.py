@@ -706,14 +706,14 @@ def _withhold_orders(order_ids: list[int], *, now) -> tuple[int, dict[tuple[str,
     # Looked up by primary key alone and filtered here: right after a batch is confirmed the planner's statistics
     # still see its orders as drafts, and a plan built on the status column would read the whole batch per chunk.
     # Lock order: orders → ledger accounts → tax accounts → the audit log (payouts.services.orders).
-    orders = [o for o in PayoutOrder.objects.select_for_update(skip_locked=True).filter(pk__any=order_ids)
+    orders = [o for o in PayoutOrder.objects.select_for_update(skip_locked=True).filter(pk__any=set(order_ids))
               .order_by("pk").only(*WITHHOLD_FIELDS)
               if o.status == PayoutOrder.Status.CONFIRMED and o.withheld_at is None and o.batch_id]
     done = withheld_refs(orders)
     orders = [o for o in orders if (o.merchant_id, o.order_no) not in done]
     if not orders:
         return 0, {}, []
-    members = {row[0]: _Payee(*row) for row in Member.objects.filter(pk__any=sorted({o.member_id for o in orders}))
+    members = {row[0]: _Payee(*row) for row in Member.objects.filter(pk__any={o.member_id for o in orders})
                .values_list("id", Value(""), "id_number_index", "verification_status", "is_individual_business")}
     unpaid: dict[tuple[str, str], list[int]] = defaultdict(list)
     lapsed = [o.pk for o in orders if not members[o.member_id].is_verified]  # failed after this commits
