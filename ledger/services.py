@@ -249,11 +249,32 @@ def _insert_orm(entries: list[tuple], postings: list[tuple], *, now) -> list[int
     return ids
 
 
+_JOURNAL_FOREIGN_KEYS: list[str] = []
+
+
+def _journal_foreign_keys(cursor) -> list[str]:
+    """The deferrable foreign keys of entries and postings (Django creates them DEFERRABLE INITIALLY DEFERRED)."""
+    if not _JOURNAL_FOREIGN_KEYS:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable "
+                       "AND conrelid IN ('ledger_posting'::regclass, 'ledger_journalentry'::regclass) ORDER BY 1")
+        _JOURNAL_FOREIGN_KEYS.extend(row[0] for row in cursor.fetchall())
+    return _JOURNAL_FOREIGN_KEYS
+
+
 def _insert_copy(entries: list[tuple], postings: list[tuple], *, now) -> list[int]:
     """PostgreSQL: reserve the entry ids from their sequence, then COPY entries and postings (the physical floor
-    of perf-reliability §2.4; the database's triggers and constraints apply to COPY as to INSERT)."""
+    of perf-reliability §2.4; the database's triggers and constraints apply to COPY as to INSERT).
+
+    The journal's foreign keys are checked as each COPY ends (``SET CONSTRAINTS … IMMEDIATE``), not at commit:
+    deferred, the ~9,000 checks of a 1,000-order settlement ran inside the COMMIT while the transaction held the
+    merchant's ledger accounts, and under concurrent withholding and settlement took ~10× longer there (measured on
+    the payout round trip: ~10 s of commits for 10,000 orders against ~1.2 s of checks when immediate). Checking
+    sooner is never weaker; the balance rule stays deferred (it needs all of an entry's postings)."""
     written_at = timezone.now()
     with connection.cursor() as cursor:
+        keys = _journal_foreign_keys(cursor)
+        if keys:
+            cursor.execute("SET CONSTRAINTS " + ", ".join(connection.ops.quote_name(k) for k in keys) + " IMMEDIATE")
         cursor.execute("SELECT nextval(pg_get_serial_sequence('ledger_journalentry', 'id')) "
                        "FROM generate_series(1, %s)", [len(entries)])
         ids = [row[0] for row in cursor.fetchall()]
