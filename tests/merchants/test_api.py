@@ -6,6 +6,7 @@ from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from core.signing import verify_pdf
+from core.testing.jobs import run_job
 from merchants import services
 from merchants.api_auth import SCHEME, sign_request, signature, string_to_sign
 from merchants.models import ApiNonce
@@ -140,5 +141,5 @@ def test_old_nonces_are_purged(partner, now):
     call(partner, "/api/v1/merchant/")
     ApiNonce.objects.create(api_key=partner["key"], nonce="old-nonce-0123456789",
                             seen_at=timezone.now() - dt.timedelta(hours=1))
-    assert api_nonces_purge.apply().get() == 1
+    assert run_job(api_nonces_purge) == 1
     assert ApiNonce.objects.count() == 1

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from core.testing.jobs import run_job
 from ledger import selectors as ledger_selectors
 from ledger import services as ledger_services
 from payouts.channels.sandbox.server import ChannelSandbox, SandboxConfig
@@ -41,6 +42,6 @@ def test_statement_pull_imports_transfers_the_notices_missed(sandbox, merchant, 
 
 
 def test_statement_pull_job_runs_for_today_and_yesterday(sandbox):
-    first = statement_pull_job.apply(kwargs={"days_back": 1}).get()
+    first = run_job(statement_pull_job, days_back=1)
     assert len(first) == 2  # yesterday's and today's files (empty ones are recorded too)
-    assert statement_pull_job.apply(kwargs={"days_back": 1}).get() == []
+    assert run_job(statement_pull_job, days_back=1) == []

@@ -9,6 +9,7 @@ import time_machine
 from openpyxl import load_workbook
 
 from core.models import AuditRecord
+from core.testing.jobs import run_job
 from tax import exports, filing, jobs, services
 from tax.exceptions import PeriodNotOver, TaxAmountInvalid
 from tax.models import PlatformReport, TaxPeriod, TaxReturn
@@ -135,7 +136,7 @@ def test_correction_after_filing_is_a_new_version(january, merchant, now):
 
 def test_month_end_job_files_last_month(january):
     with time_machine.travel(dt.datetime(2026, 2, 1, 3, 0, tzinfo=SH), tick=False):
-        result = jobs.month_end.apply().get()
+        result = run_job(jobs.month_end)
     assert result == ["2026-01（已申报）"]
     assert TaxReturn.objects.filter(period__year=2026, period__month=1).count() == 2
 
