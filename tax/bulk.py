@@ -127,13 +127,14 @@ def tax_quote_many(*, items: list[PaymentItem], bearer: str, liability_date: dt.
     if not brief:
         return [_quote(rule_set=rule_set, options=options, computation=computation, bearer=bearer,
                        liability_date=liability_date) for rule_set, options, computation in computed]
-    # brief: each line as kind, label, amount and formula only (a batch quote shows these; the withholding keeps all)
+    # brief: each line that withholds something, as kind, label, amount and formula only (a batch quote shows these;
+    # the withholding keeps every line)
     return [Quote(rule_set=rule_set.code, route=c.route, bearer=bearer, liability_date=liability_date,
                   gross_fen=c.gross_fen, net_fen=c.net_fen, iit_fen=c.amount(engine.IIT), vat_fen=c.amount(engine.VAT),
                   urban_fen=c.amount(engine.URBAN), education_fen=c.amount(engine.EDUCATION),
                   local_education_fen=c.amount(engine.LOCAL_EDUCATION), iit_income_fen=c.iit_income_fen,
                   lines=[{"kind": line.kind, "label": line.label, "amount_fen": line.amount_fen,
-                          "formula": line.formula} for line in c.lines], options={})
+                          "formula": line.formula} for line in c.lines if line.amount_fen], options={})
             for rule_set, _options, c in computed]
 
 
