@@ -250,6 +250,7 @@ def _insert_orm(entries: list[tuple], postings: list[tuple], *, now) -> list[int
 
 
 _JOURNAL_FOREIGN_KEYS: list[str] = []
+DISCARD_PLANS_FROM = 1000  # postings in one call: re-plan the key checks on the journal as it is now
 
 
 def _journal_foreign_keys(cursor) -> list[str]:
@@ -272,6 +273,13 @@ def _insert_copy(entries: list[tuple], postings: list[tuple], *, now) -> list[in
     sooner is never weaker; the balance rule stays deferred (it needs all of an entry's postings)."""
     written_at = timezone.now()
     with connection.cursor() as cursor:
+        if len(postings) >= DISCARD_PLANS_FROM:
+            # The foreign-key checks run plans the connection made on first use and keeps: a journal that held a
+            # few rows then is still planned as a few rows (a sequential scan of the whole journal per posting)
+            # after a first large batch made it tens of thousands, until an ANALYZE happens to invalidate them.
+            # Measured on the payout round trip, in the settlement's long-lived connection: a 3,000-posting COPY
+            # grew from 0.5 s to 2.5 s over ten rounds, and stayed at ~0.1 s with the plans made afresh.
+            cursor.execute("DISCARD PLANS")
         keys = _journal_foreign_keys(cursor)
         if keys:
             cursor.execute("SET CONSTRAINTS " + ", ".join(connection.ops.quote_name(k) for k in keys) + " IMMEDIATE")
