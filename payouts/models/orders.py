@@ -157,8 +157,10 @@ class PayoutOrder(FSMModelMixin, TenantOwnedModel):
     # nothing looks orders up by payout account (accounts are deactivated, never deleted): no index of its own
     payout_account = models.ForeignKey("members.PayoutAccount", on_delete=models.PROTECT, related_name="+",
                                        verbose_name=_("收款账户"), db_index=False)
+    # not indexed: nothing looks orders up by their work (the work's own status says whether it is held), and every
+    # index is written again on each status change of an order
     payable = models.ForeignKey("tasks.PayableWork", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+", verbose_name=_("验收工作"))
+                                related_name="+", verbose_name=_("验收工作"), db_index=False)
     channel = models.CharField(_("付款通道"), max_length=16)
     payee_name_masked = models.CharField(_("收款人"), max_length=40)
     account_masked = models.CharField(_("收款账号"), max_length=40)
