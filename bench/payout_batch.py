@@ -273,6 +273,13 @@ def stage_dispatch(args) -> dict:
     dispatch._submit_all = timed("channel_s", dispatch._submit_all)
     dispatch._record_submit_results = timed("record_s", dispatch._record_submit_results)
     ids = json.loads(Path(args.ids_file).read_text())
+    from django.db import connection
+
+    connection.ensure_connection()
+    if args.wait_for_go:  # a Celery worker is running before the batch is confirmed: start when told, not on boot
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        sys.stdin.readline()
     start = time.perf_counter()
     for i in range(0, len(ids), 1000):  # one dispatch job per 1,000 orders, as confirmation enqueues them
         dispatch.payout_orders_dispatch(order_ids=ids[i:i + 1000], workers=IN_FLIGHT)
@@ -510,13 +517,22 @@ def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
                             "--settle-seconds", "0.2"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
+        # The platform's web processes, the channel and the workers are up before the clock starts, as in
+        # production: both web processes and the sandbox must answer a request (a listening socket is not enough:
+        # gunicorn accepts before its workers have loaded Django), and the dispatch workers have loaded Django and
+        # connected, and wait to be told to start.
+        def answers(url: str) -> bool:
             try:
-                socket.create_connection(("127.0.0.1", box_port), timeout=0.2).close()
-                socket.create_connection(("127.0.0.1", web_port), timeout=0.2).close()
-                break
+                with urllib.request.urlopen(url, timeout=5) as answer:
+                    return answer.status == 200
             except OSError:
+                return False
+
+        deadline = time.time() + 60
+        for url in (f"http://127.0.0.1:{box_port}/sandbox/stats", *[f"http://127.0.0.1:{web_port}/healthz"] * 8):
+            while not answers(url):  # (several to the web, so that both its processes have served one)
+                if time.time() > deadline:
+                    raise SystemExit(f"{url} does not answer")
                 time.sleep(0.1)
         halves = [ids[: len(ids) // 2], ids[len(ids) // 2:]]
         files = []
@@ -524,10 +540,17 @@ def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
             path = tmp / f"ids-{n}.json"
             path.write_text(json.dumps(half))
             files.append(path)
-        start = time.perf_counter()
         workers = [subprocess.Popen([sys.executable, __file__, "--stage", "dispatch", "--ids-file", str(f),
-                                     "--sandbox-url", f"http://127.0.0.1:{box_port}"], cwd=ROOT, env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in files]
+                                     "--sandbox-url", f"http://127.0.0.1:{box_port}", "--wait-for-go"], cwd=ROOT,
+                                    env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True) for f in files]
+        for worker in workers:
+            if worker.stdout.readline().strip() != "ready":
+                raise SystemExit("dispatch worker did not start")
+        start = time.perf_counter()
+        for worker in workers:
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
         settler = SettlementLoop()  # the settlement Celery worker, settling what is recorded while dispatch runs
         if not os.environ.get("BENCH_SETTLE_AFTER"):  # BENCH_SETTLE_AFTER=1: only after dispatch (as before)
             settler.start()
@@ -590,7 +613,8 @@ def round_trip(*, batch_id: int, count: int, db_url: str) -> dict:
     return {"orders": len(ids), "settled": settled, "seconds": seconds, "per_s": settled / seconds if seconds else 0,
             "statuses": statuses, "worker_rss_mb": max(w["rss_mb"] for w in worker_stats),
             "notifications": stats.get("notifications_delivered", 0), "notifications_pending": pending,
-            "notified_s": drained, "dispatched_s": dispatched, "settled_during_dispatch": settler.settled,
+            "notified_s": drained, "dispatched_s": dispatched,
+            "worker_loop_s": max(w["seconds"] for w in worker_stats), "settled_during_dispatch": settler.settled,
             "settle_s_during_dispatch": round(settler.seconds, 2),
             "phases": {k: round(sum(w[k] for w in worker_stats) / len(worker_stats), 2)
                        for k in ("withhold_s", "start_s", "channel_s", "record_s")},
@@ -626,6 +650,7 @@ def main() -> int:
         parser.add_argument(f"--{name}", type=int)
     for name in ("file", "ids-file", "sandbox-url"):
         parser.add_argument(f"--{name}")
+    parser.add_argument("--wait-for-go", action="store_true")
     args = parser.parse_args()
     if args.stage:
         stage = {"quote": stage_quote, "confirm": stage_confirm, "withhold": stage_withhold,
@@ -717,7 +742,8 @@ def main() -> int:
     if args.round_trip:
         notified = (f"all {trip['notifications']:,} acknowledged {trip['notified_s']:.2f} s after the start"
                     if trip["notified_s"] is not None else f"{trip['notifications_pending']:,} still pending")
-        out(f"  dispatch workers done after {trip['dispatched_s']:.2f} s; per worker {trip['phases']} (s); "
+        out(f"  dispatch workers done after {trip['dispatched_s']:.2f} s (their dispatch loops "
+            f"{trip['worker_loop_s']:.2f} s; the rest is starting the process); per worker {trip['phases']} (s); "
             f"channel notifications: {notified}\n")
         out(f"  settlement job while dispatching: {trip['settled_during_dispatch']:,} orders settled in "
             f"{trip['settle_s_during_dispatch']:.2f} s of posting\n")
