@@ -743,7 +743,7 @@ def main() -> int:
         notified = (f"all {trip['notifications']:,} acknowledged {trip['notified_s']:.2f} s after the start"
                     if trip["notified_s"] is not None else f"{trip['notifications_pending']:,} still pending")
         out(f"  dispatch workers done after {trip['dispatched_s']:.2f} s (their dispatch loops "
-            f"{trip['worker_loop_s']:.2f} s; the rest is starting the process); per worker {trip['phases']} (s); "
+            f"{trip['worker_loop_s']:.2f} s; then the settlement job's last round); per worker {trip['phases']} (s); "
             f"channel notifications: {notified}\n")
         out(f"  settlement job while dispatching: {trip['settled_during_dispatch']:,} orders settled in "
             f"{trip['settle_s_during_dispatch']:.2f} s of posting\n")
