@@ -662,9 +662,10 @@ TAX_UNFUNDED = ("TAX_UNFUNDED", gettext_noop("发放时税费增加，可用余�
 MEMBER_NOT_VERIFIED = ("MEMBER_NOT_VERIFIED", gettext_noop("该灵工人员实名认证状态已失效，不能发放；款项已解冻"))
 
 
-def batch_orders_withhold(*, order_ids, now) -> dict[str, int]:
+def batch_orders_withhold(*, order_ids, now, known: set | None = None) -> dict[str, int]:
     """Withhold the tax (代扣) of a batch's confirmed orders before they are sent; each dispatch job calls it for its
-    chunk, and only withheld orders are sent.
+    chunk, and only withheld orders are sent. ``known`` (a set, optional) is filled with the ids of the orders known
+    to be withheld once this commits, so the sending step need not look them up again.
 
     The liability arises on payment, so the figures are the tax engine's on the worker's state now. Where they
     differ from the quote (the worker was paid elsewhere in between), the order takes the withheld figures and the
@@ -675,7 +676,7 @@ def batch_orders_withhold(*, order_ids, now) -> dict[str, int]:
     already withheld are skipped. The order's ``withheld_at`` is stamped when it is sent (``dispatch``), in the
     write that sends it, so the common case (figures as quoted) writes no order row here. Returns counts.
     """
-    withheld, unpaid, changed_batches = _withhold_orders(list(order_ids), now=now)
+    withheld, unpaid, changed_batches = _withhold_orders(list(order_ids), now=now, known=known)
     for (code, message), ids in unpaid.items():
         _fail_confirmed(ids, now=now, code=code, message=message)
     for batch_id in changed_batches:  # the batch shows what was really withheld and frozen
@@ -704,8 +705,12 @@ class _Unpayable(Exception):
 
 
 @transaction.atomic
-def _withhold_orders(order_ids: list[int], *, now) -> tuple[int, dict[tuple[str, str], list[int]], list[int]]:
+def _withhold_orders(order_ids: list[int], *, now, known: set | None = None
+                     ) -> tuple[int, dict[tuple[str, str], list[int]], list[int]]:
+    """``known``: filled with the ids of the orders now known to be withheld (before, or by this call)."""
     from merchants.models import Merchant
+
+    known = set() if known is None else known
 
     if not order_ids:
         return 0, {}, []
@@ -716,6 +721,7 @@ def _withhold_orders(order_ids: list[int], *, now) -> tuple[int, dict[tuple[str,
               .order_by("pk").only(*WITHHOLD_FIELDS)
               if o.status == PayoutOrder.Status.CONFIRMED and o.withheld_at is None and o.batch_id]
     done = withheld_refs(orders)
+    known.update(o.pk for o in orders if (o.merchant_id, o.order_no) in done)
     orders = [o for o in orders if (o.merchant_id, o.order_no) not in done]
     if not orders:
         return 0, {}, []
@@ -753,6 +759,7 @@ def _withhold_orders(order_ids: list[int], *, now) -> tuple[int, dict[tuple[str,
         raise RuntimeError("withholding did not settle after 5 attempts")
     if changed:
         update_rows(PayoutOrder, changed, [*_FIGURES, "updated_at"])
+    known.update(o.pk for o in orders)
     return len(orders), dict(unpaid), sorted({order.batch_id for order in changed})
 
 

@@ -67,17 +67,20 @@ def _backoff(order: PayoutOrder, now, base: dt.timedelta) -> dt.datetime:
 
 
 @transaction.atomic
-def _start_submit(*, order_ids, now) -> list[int]:
+def _start_submit(*, order_ids, now, withheld: set | None = None) -> list[int]:
     """CONFIRMED (or SUBMITTING from a run that died) → SUBMITTING. Freezes a DURING fee first; an order whose fee
-    the balance no longer covers fails here and is never sent. Returns the ids to send."""
+    the balance no longer covers fails here and is never sent. Returns the ids to send. ``withheld``: ids the
+    caller knows are withheld (committed just before): not looked up again."""
     # By primary key alone, filtered here (a plan on the status column, from statistics taken before the batch was
     # confirmed, would read the whole batch per chunk). Never send an order whose tax is not withheld: a batch's
     # orders are withheld just before, by this job.
     orders = [o for o in PayoutOrder.objects.select_for_update(skip_locked=True).filter(pk__any=list(order_ids))
               .only(*SETTLE_FIELDS).order_by("pk") if o.status in (PayoutOrder.Status.CONFIRMED, PayoutOrder.Status.SUBMITTING)]
-    unmarked = [o for o in orders if o.withheld_at is None]
+    withheld = withheld or set()
+    unmarked = [o for o in orders if o.withheld_at is None and o.pk not in withheld]
     done = withheld_refs(unmarked) if unmarked else set()
-    orders = [o for o in orders if o.withheld_at is not None or (o.merchant_id, o.order_no) in done]
+    orders = [o for o in orders if o.withheld_at is not None or o.pk in withheld
+              or (o.merchant_id, o.order_no) in done]
     if not orders:
         return []
     for order in orders:
@@ -270,8 +273,9 @@ def payout_orders_dispatch(*, order_ids, now=None, workers: int = IN_FLIGHT_WORK
     from payouts.services.batches import batch_orders_withhold
 
     now = now or timezone.now()
-    batch_orders_withhold(order_ids=list(order_ids), now=now)  # a batch's orders: 代扣 at disbursement
-    to_send = _start_submit(order_ids=list(order_ids), now=now)
+    withheld: set[int] = set()
+    batch_orders_withhold(order_ids=list(order_ids), now=now, known=withheld)  # a batch's orders: 代扣 at disbursement
+    to_send = _start_submit(order_ids=list(order_ids), now=now, withheld=withheld)
     if not to_send:
         return {"sent": 0}
     results = _submit_all(to_send, workers=workers)
