@@ -204,10 +204,11 @@ def _record_accepted(results: dict[int, object], *, now) -> tuple[int, int]:
     if not ids:
         return 0, 0
     in_flight = [PayoutOrder.Status.SUBMITTING, PayoutOrder.Status.UNKNOWN, PayoutOrder.Status.PROCESSING]
+    table = PayoutOrder._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM payouts_payoutorder WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
+        cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [ids])
         cursor.execute(
-            "UPDATE payouts_payoutorder AS t SET status = %s, channel_status = 'ACCEPTED', next_query_at = %s, "
+            f"UPDATE {table} AS t SET status = %s, channel_status = 'ACCEPTED', next_query_at = %s, "
             "updated_at = %s, channel_order_id = CASE WHEN v.channel_order_id <> '' THEN v.channel_order_id "
             "ELSE t.channel_order_id END "
             "FROM unnest(%s::bigint[], %s::varchar(64)[]) AS v(id, channel_order_id) "

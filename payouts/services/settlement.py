@@ -146,12 +146,13 @@ def _release_specs(orders: list[PayoutOrder], accounts: _Accounts) -> list[Entry
 
 
 def settle_results(succeeded: list[PayoutOrder], failed: list[PayoutOrder], *, now, by: str,
-                   channel_order_ids: dict[int, str] | None = None,
+                   channel_order_ids: dict[int, str] | None = None, code: str = "", message: str = "",
                    codes: dict[int, tuple[str, str]] | None = None) -> None:
-    """Record the successes and the failures of one transaction with **one** posting (one lock statement over every
-    account either touches, in ascending pk order). Posting the successes and then the failures separately would
-    lock the merchant's frozen account before its available account, against the lock order the withholding at
-    disbursement keeps (available, frozen together) — a deadlock when both run at once."""
+    """Record the successes and the failures of one transaction (orders locked by the caller, not terminal) with
+    **one** posting (one lock statement over every account either touches, in ascending pk order). Posting the
+    successes and then the failures separately would lock the merchant's frozen account before its available
+    account, against the lock order the withholding at disbursement keeps (available, frozen together) — a deadlock
+    when both run at once. A failure's code and message: ``codes[order.pk]``, else ``code`` / ``message``."""
     if not succeeded and not failed:
         return
     accounts = _Accounts(now)
@@ -160,7 +161,7 @@ def settle_results(succeeded: list[PayoutOrder], failed: list[PayoutOrder], *, n
     # the merchant's frozen account is also what every withholding at disbursement locks, so the time between
     # taking it and committing is what the two wait on each other for.
     _mark_succeeded(succeeded, now=now, by=by, channel_order_ids=channel_order_ids or {})
-    _mark_failed(failed, now=now, by=by, code="", message="", codes=codes or {})
+    _mark_failed(failed, now=now, by=by, code=code, message=message, codes=codes or {})
     orders_write(succeeded, UPDATE_FIELDS)
     orders_write(failed, UPDATE_FIELDS)
     entries_post(entries=specs, now=now, return_entries=False)
@@ -173,14 +174,7 @@ def settle_results(succeeded: list[PayoutOrder], failed: list[PayoutOrder], *, n
 
 def settle_success(orders: list[PayoutOrder], *, now, by: str, channel_order_ids: dict[int, str] | None = None) -> None:
     """Record success for ``orders`` (locked by the caller, not terminal). Posts, marks work paid, saves."""
-    if not orders:
-        return
-    specs = _success_specs(orders, _Accounts(now))
-    _mark_succeeded(orders, now=now, by=by, channel_order_ids=channel_order_ids or {})
-    orders_write(orders, UPDATE_FIELDS)
-    entries_post(entries=specs, now=now, return_entries=False)
-    _after_success(orders, now=now, by=by)
-    _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
+    settle_results(orders, [], now=now, by=by, channel_order_ids=channel_order_ids)
 
 
 def _mark_succeeded(orders: list[PayoutOrder], *, now, by: str, channel_order_ids: dict[int, str]) -> None:
@@ -215,14 +209,7 @@ def settle_failure(orders: list[PayoutOrder], *, now, by: str, code: str = "", m
                    codes: dict[int, tuple[str, str]] | None = None) -> None:
     """Record failure for ``orders`` (locked by the caller, not terminal): release the funds, reverse the tax
     withholding, free the work."""
-    if not orders:
-        return
-    specs = _release_specs(orders, _Accounts(now))
-    _mark_failed(orders, now=now, by=by, code=code, message=message, codes=codes or {})
-    orders_write(orders, UPDATE_FIELDS)
-    entries_post(entries=specs, now=now, return_entries=False)
-    _after_failure(orders, now=now, by=by)
-    _complete_batches({o.batch_id for o in orders if o.batch_id}, now=now)
+    settle_results([], orders, now=now, by=by, code=code, message=message, codes=codes)
 
 
 def _mark_failed(orders: list[PayoutOrder], *, now, by: str, code: str, message: str,
