@@ -156,13 +156,9 @@ def payout_batch_check(*, batch_id: int, now) -> PayoutBatch:
         records += [line_error_record(e) for e in _first_errors(errors)]
         records.sort(key=lambda r: (r["line"], r["column"]))
     else:
-        parsed = check_batch_rows(raw, raw.rows)
-        raw.rows = []
-        errors, lines = [e.as_dict() for e in parsed.errors], parsed.lines
-        del parsed
-        carry = _Carry(liability_date=liability_date, volume=volume, day_fen=day_before)
-        _check_lines(batch=batch, merchant=merchant, config=config, lines=lines, errors=errors, carry=carry, now=now)
-        del lines
+        rows, raw.rows = raw.rows, []
+        errors = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=rows, now=now,
+                             carry=_Carry(liability_date=liability_date, volume=volume, day_fen=day_before))
         records = [line_error_record(e) for e in _first_errors(errors)]
         error_lines = {e["line"] for e in errors}
     if line_count >= ANALYZE_AFTER_LINES and connection.vendor == "postgresql":
@@ -273,17 +269,21 @@ def _partitions(raw: RawBatch, count: int) -> list[list]:
     return parts
 
 
-def _check_part(*, batch, merchant, config, raw: RawBatch, rows: list, liability_date, volume, now
-                ) -> tuple[list, int]:
-    """Check one part of a batch's rows (format, then against the database) and write its orders. Returns its bad
-    lines and the gross of the orders it wrote."""
+def _check_part(*, batch, merchant, config, raw: RawBatch, rows: list, carry: _Carry, now) -> list:
+    """Check ``rows`` (all of a batch's, or one process's part: format, then against the database) and write their
+    orders. Returns the bad lines."""
     parsed = check_batch_rows(raw, rows)
     rows.clear()
     errors, lines = [e.as_dict() for e in parsed.errors], parsed.lines
     del parsed
-    carry = _Carry(liability_date=liability_date, volume=volume, day_fen=0, daily_limit=False)
     _check_lines(batch=batch, merchant=merchant, config=config, lines=lines, errors=errors, now=now, carry=carry)
-    return errors, carry.day_fen  # (with the daily limit left out, what passed is what was written)
+    return errors
+
+
+def _part_carry(liability_date, volume) -> _Carry:
+    """A process's carry: the daily limit left to ``_daily_limit_pass``, so what passed (``day_fen``) is the gross
+    of what the part wrote."""
+    return _Carry(liability_date=liability_date, volume=volume, day_fen=0, daily_limit=False)
 
 
 def _check_in_processes(*, batch, merchant, config, raw, parts, liability_date, volume, now
@@ -303,8 +303,10 @@ def _check_in_processes(*, batch, merchant, config, raw, parts, liability_date, 
             status = 1
             try:
                 os.close(read)
-                errors, gross = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=part,
-                                            liability_date=liability_date, volume=volume, now=now)
+                carry = _part_carry(liability_date, volume)
+                errors = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=part, carry=carry,
+                                     now=now)
+                gross = carry.day_fen
                 lines_bad = {e["line"] for e in errors}
                 payload = pickle.dumps(([line_error_record(e) for e in _first_errors(errors)], lines_bad, gross))
                 with os.fdopen(write, "wb") as out:
@@ -321,8 +323,10 @@ def _check_in_processes(*, batch, merchant, config, raw, parts, liability_date, 
     errors_here: list = []
     total = 0
     try:
-        errors_here, total = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=parts[0],
-                                  liability_date=liability_date, volume=volume, now=now)
+        carry = _part_carry(liability_date, volume)
+        errors_here = _check_part(batch=batch, merchant=merchant, config=config, raw=raw, rows=parts[0],
+                                  carry=carry, now=now)
+        total = carry.day_fen
     except BaseException as error:
         failed = error
     records, bad = [line_error_record(e) for e in _first_errors(errors_here)], {e["line"] for e in errors_here}
