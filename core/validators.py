@@ -20,6 +20,7 @@ from core.exceptions import ValidationFailed
 # --- Resident identity number (居民身份证号码), GB 11643-1999 -------------------------------------------
 
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_ID_WEIGHTS_ZERO = ord("0") * sum(_ID_WEIGHTS)  # the weighted sum of seventeen "0" characters' codes
 _ID_CHECK = "10X98765432"
 # Province-level codes of GB/T 2260, plus 71/81/82/83 for Taiwan / HK / Macau residence permits.
 _PROVINCES = (
@@ -53,7 +54,10 @@ _DIGITS_RE = re.compile(r"[0-9]+")
 def id_check_char(first17: str) -> str:
     if len(first17) != 17:
         raise ValueError("id_check_char needs the first 17 digits")
-    total = sum(map(mul, map(int, first17), _ID_WEIGHTS))
+    if not first17.isdigit() or not first17.isascii():
+        raise ValueError("id_check_char needs 17 ASCII digits")
+    # on the characters' codes (a digit's code is ord("0") + its value): no int() per digit
+    total = sum(map(mul, first17.encode("ascii"), _ID_WEIGHTS)) - _ID_WEIGHTS_ZERO
     return _ID_CHECK[total % 11]
 
 
@@ -78,7 +82,7 @@ def validate_resident_id(value: str, *, today: dt.date | None = None, field_labe
     if int(number[:2]) not in _PROVINCES:
         raise ValidationFailed(_("{field_label}“{value}”的地区码 {value2} 不存在").format(field_label=field_label, value=value, value2=number[:2]), extra={"field": field_label})
     try:
-        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        birth = dt.date.fromisoformat(number[6:14])  # YYYYMMDD (ISO 8601 basic format; an unreal date raises)
     except ValueError:
         raise ValidationFailed(
             _("{field_label}“{value}”中的出生日期 {value2} 不是真实日期").format(field_label=field_label, value=value, value2=number[6:14]), extra={"field": field_label}
@@ -159,9 +163,15 @@ _LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 LUHN_WARNING = gettext_lazy("卡号未通过 Luhn 校验，请再次核对；部分银行借记卡属正常情况，将以银行验证结果为准")
 
 
+# the ASCII digits "0"–"9" mapped to the digit sum of their double (as bytes: ``bytes.translate`` then ``sum``)
+_LUHN_DOUBLED_CODES = bytes.maketrans(b"0123456789", bytes(_LUHN_DOUBLED))
+
+
 def luhn_ok(number: str) -> bool:
-    digits = [int(char) for char in reversed(number)]
-    return (sum(digits[0::2]) + sum(_LUHN_DOUBLED[d] for d in digits[1::2])) % 10 == 0
+    """``number``: ASCII digits."""
+    codes = number.encode("ascii")[::-1]  # from the rightmost digit
+    kept = codes[0::2]
+    return (sum(kept) - ord("0") * len(kept) + sum(codes[1::2].translate(_LUHN_DOUBLED_CODES))) % 10 == 0
 
 
 def validate_bank_card(value: str, *, field_label: str = gettext_lazy("银行卡号")) -> BankCard:

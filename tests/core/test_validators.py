@@ -24,6 +24,22 @@ class TestResidentId:
     def test_lowercase_x_is_normalised(self):
         assert validate_resident_id("11010519491231002x").number == "11010519491231002X"
 
+    @given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+    def test_check_char_agrees_with_gb_11643(self, body):
+        weights = [2 ** (17 - i) % 11 for i in range(17)]  # W_i = 2^(i-1) mod 11, i counted from the right (18 … 2)
+        assert id_check_char(body) == "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+
+    @pytest.mark.parametrize("body", ["1101051949123100", "1101051949123100a", "11010519491231００2"])
+    def test_check_char_needs_seventeen_digits(self, body):
+        with pytest.raises(ValueError):
+            id_check_char(body)
+
+    @pytest.mark.parametrize("birth", ["19490230", "19491301", "00000101", "19490100"])
+    def test_refuses_a_birth_date_that_does_not_exist(self, birth):
+        body = "110105" + birth + "002"
+        with pytest.raises(ValidationFailed, match="不是真实日期"):
+            validate_resident_id(body + id_check_char(body), today=dt.date(2026, 1, 1))
+
     def test_reads_birth_date_and_sex(self):
         parsed = validate_resident_id("11010519491231002X")
         assert parsed.birth_date == dt.date(1949, 12, 31)
@@ -136,6 +152,12 @@ class TestBankCard:
     def test_luhn(self):
         assert luhn_ok("79927398713")
         assert not luhn_ok("79927398710")
+
+    @given(st.text(alphabet="0123456789", min_size=1, max_size=30))
+    def test_luhn_agrees_with_the_textbook_algorithm(self, number):
+        digits = [int(c) for c in reversed(number)]
+        doubled = [d * 2 - 9 if d * 2 > 9 else d * 2 for d in digits[1::2]]
+        assert luhn_ok(number) is ((sum(digits[0::2]) + sum(doubled)) % 10 == 0)
 
 
 class TestMobile:
