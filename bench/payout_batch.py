@@ -376,7 +376,8 @@ def setup_data(lines: int) -> dict:
     # sandbox settles them normally.
     start = time.perf_counter()
     payees = make_payees(merchant=merchant, count=lines, now=now, seed=1,
-                         amount_fen=lambda i: 800_000 if i % 10 == 9 else 10_000 + (i % 50) * 1_000)
+                         amount_fen=lambda i: 800_000 if i % 10 == 9 else 10_000 + (i % 50) * 1_000,
+                         wechat=os.environ.get("BENCH_CHANNEL") == "WECHAT")
     made = time.perf_counter() - start
     content = batch_csv(payees, channel=os.environ.get("BENCH_CHANNEL", "ALIPAY")).decode().splitlines()
     # ~1% bad lines: an ID number nobody has, an amount above the accepted work
@@ -644,7 +645,8 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--round-trip", type=int, default=10_000)
     parser.add_argument("--channel", default="ALIPAY", choices=["ALIPAY", "BANK", "WECHAT"],
-                        help="ALIPAY answers synchronously; BANK and WECHAT settle by notification")
+                        help="ALIPAY and BANK take batch requests (1,000 orders each); WECHAT one transfer a request "
+                             "(商家转账); all three settle by notification")
     parser.add_argument("--stage")
     for name in ("merchant-id", "actor-id", "batch-id"):
         parser.add_argument(f"--{name}", type=int)
@@ -709,6 +711,12 @@ def main() -> int:
         "jobs_per_1000": confirm["jobs"] / math.ceil(confirm["orders"] / 1000) if confirm["orders"] else 0,
         "round_trip_per_s": trip["per_s"],
     }
+    from payouts.channels.ratelimit import requests_per_second
+
+    channel_rate = requests_per_second(args.channel)
+    if channel_rate:  # WeChat's 商家转账: one request a transfer, at most 100 a second per merchant (the channel's
+        # rule, kept by dispatch): the round trip can only reach the rate the platform keeps to, so that is its target
+        TARGETS["round_trip_per_s"] = 0.9 * channel_rate
     lower_is_better = {"quote_s", "confirm_s", "write_ratio", "rss_mb", "jobs_per_1000"}
     misses = [k for k, v in figures.items()
               if (v > TARGETS[k] if k in lower_is_better else v < TARGETS[k])]
@@ -736,7 +744,9 @@ def main() -> int:
     out(f"  write time by statement (withhold): {withhold['write_detail']}\n")
     out(f"dispatch jobs:             {confirm['jobs']} for {confirm['orders']:,} orders "
         f"({figures['jobs_per_1000']:.2f} per 1,000 lines; target ≤ 1)\n")
-    out(f"sandbox round trip:        {trip['per_s']:6.0f} orders/s  (target ≥ {TARGETS['round_trip_per_s']:.0f})  "
+    limited = (f"; {args.channel} takes {channel_rate} requests/s from the platform (its published limit, kept by "
+               f"dispatch), so the target is 90 % of that" if channel_rate else "")
+    out(f"sandbox round trip:        {trip['per_s']:6.0f} orders/s  (target ≥ {TARGETS['round_trip_per_s']:.0f}{limited})  "
         f"{trip.get('settled', 0):,} of {trip['orders']:,} orders settled and posted in {trip['seconds']:.2f} s, "
         f"2 worker processes × {IN_FLIGHT} in flight; results {trip['statuses']}\n")
     if args.round_trip:

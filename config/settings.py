@@ -333,6 +333,9 @@ CHANNEL_SANDBOX_URL = os.environ.get("LINGGONG_CHANNEL_SANDBOX_URL", "http://127
 CHANNEL_CALLBACK_BASE_URL = os.environ.get("LINGGONG_CHANNEL_CALLBACK_BASE_URL", SITE_URL)
 CHANNEL_SANDBOX_SECRET = os.environ.get("LINGGONG_CHANNEL_SANDBOX_SECRET", "linggong-sandbox-channel-secret")
 CHANNEL_TIMEOUT_SECONDS = float(os.environ.get("LINGGONG_CHANNEL_TIMEOUT_SECONDS", "5"))
+# Requests a second the platform sends a channel, kept across all worker processes (payouts.channels.ratelimit).
+# WeChat Pay allows 100 per merchant account (429 FREQUENCY_LIMITED above it); 90 leaves room for status queries.
+CHANNEL_REQUESTS_PER_SECOND = {"WECHAT": int(os.environ.get("LINGGONG_WECHAT_REQUESTS_PER_SECOND", "90"))}
 # The custody (备付金) account enterprises pay into; each enterprise gets a virtual sub-account number under it.
 CUSTODY_BANK_NAME = os.environ.get("LINGGONG_CUSTODY_BANK_NAME", "招商银行天津分行营业部")
 CUSTODY_ACCOUNT_PREFIX = os.environ.get("LINGGONG_CUSTODY_ACCOUNT_PREFIX", "12290866")

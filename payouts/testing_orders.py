@@ -29,6 +29,7 @@ class Payee:
     payable_id: int
     amount_fen: int
     member_id: int
+    wechat: str = ""  # an openid, when made with ``wechat=True``
 
 
 def id_number(seed: int, n: int) -> str:
@@ -44,9 +45,16 @@ def bank_card(seed: int, n: int) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-def make_payees(*, merchant, count: int, now, seed: int = 1, amount_fen=10_000, actor=None) -> list[Payee]:
+def wechat_openid(seed: int, merchant_id: int, n: int) -> str:
+    """An openid of the shape WeChat gives (28 characters, "o" first), unique per seed, enterprise and index."""
+    return f"o{seed % 100:02d}Wx{merchant_id % 10_000:04d}{n:018d}Q"  # (an account ending 0000 is a closed one in the sandbox)
+
+
+def make_payees(*, merchant, count: int, now, seed: int = 1, amount_fen=10_000, actor=None,
+                wechat: bool = False) -> list[Payee]:
     """``count`` payees for ``merchant`` (``amount_fen`` may be a function of the index). ``seed`` keeps several calls
-    apart (identity numbers, usernames and phones are unique per seed)."""
+    apart (identity numbers, usernames and phones are unique per seed). ``wechat``: each also gets a WeChat account
+    (an openid bound to the platform's app)."""
     from accounts.models import Kind, Role, User
     from members.models import Member, MemberMerchant, PayoutAccount
     from tasks.models import PayableWork, Task, TaskAssignment, TaskCategory
@@ -85,6 +93,11 @@ def make_payees(*, merchant, count: int, now, seed: int = 1, amount_fen=10_000, 
         accounts.append(PayoutAccount(member=member, kind=PayoutAccount.Kind.ALIPAY, account=alipays[i],
                                       account_index=blind_index(alipays[i], purpose="payout_account"),
                                       account_masked=mask_account(alipays[i]), is_default=False))
+        if wechat:
+            openid = wechat_openid(seed, merchant.pk, i)
+            accounts.append(PayoutAccount(member=member, kind=PayoutAccount.Kind.WECHAT, account=openid,
+                                          account_index=blind_index(openid, purpose="payout_account"),
+                                          account_masked=mask_account(openid), is_default=False))
     PayoutAccount.objects.bulk_create(accounts, batch_size=2000)
     category = TaskCategory.objects.filter(code="payout-demo").first() or TaskCategory.objects.create(
         code="payout-demo", name="劳务服务", pricing_modes=["PIECE", "HOUR", "FIXED"], min_unit_price_fen=1,
@@ -116,7 +129,8 @@ def make_payees(*, merchant, count: int, now, seed: int = 1, amount_fen=10_000, 
         for p in payables:
             p.pk = p.id = by_member[p.member_id]
     return [Payee(name=m.name, id_number=m.id_number, phone=phones[i], bank_card=cards[i], alipay=alipays[i],
-                  payable_id=payables[i].pk, amount_fen=amounts[i], member_id=m.pk)
+                  payable_id=payables[i].pk, amount_fen=amounts[i], member_id=m.pk,
+                  wechat=wechat_openid(seed, merchant.pk, i) if wechat else "")
             for i, m in enumerate(members)]
 
 
@@ -130,6 +144,9 @@ def batch_csv(payees: list[Payee], *, channel: str = "BANK", amounts: list[int] 
     writer.writerow(TEMPLATE_HEADERS)
     for i, p in enumerate(payees):
         amount = amounts[i] if amounts else p.amount_fen
-        writer.writerow([p.name, p.id_number, p.phone, p.bank_card if channel == "BANK" else p.alipay,
+        account = {"BANK": p.bank_card, "ALIPAY": p.alipay, "WECHAT": p.wechat}[channel]
+        if not account:
+            raise ValueError(f"payee {p.member_id} has no {channel} account (make_payees(wechat=True) for WeChat)")
+        writer.writerow([p.name, p.id_number, p.phone, account,
                          format_yuan(amount), "劳务报酬", str(p.payable_id), ""])
     return out.getvalue().encode("utf-8")

@@ -112,6 +112,7 @@ def _time(text: str):
 
 class AlipayAdapter(ChannelAdapter):
     channel = "ALIPAY"
+    rate_limited_codes = frozenset({"RESOURCE_LIMIT_EXCEED"})
 
     def _gateway(self, method: str, biz: dict) -> tuple[int, dict]:
         """(HTTP status, verified response object); ``{}`` when the answer is unreadable or its signature fails."""

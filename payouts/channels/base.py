@@ -122,6 +122,9 @@ class ChannelAdapter(ABC):
     ack = Ack(200, b"success")
     #: The channel takes many payouts in one request (``submit_batch``); dispatch then sends them that way.
     batch_api = False
+    #: Codes of a REJECTED answer that only say "too many requests now": nothing was created, so the same request
+    #: (same key) is sent again after a pause (``payouts.services.dispatch``).
+    rate_limited_codes: frozenset[str] = frozenset()
 
     def __init__(self, *, base_url: str | None = None, timeout: float | None = None, secret: str | None = None):
         self.base_url = (base_url or settings.CHANNEL_SANDBOX_URL).rstrip("/")

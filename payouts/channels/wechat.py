@@ -90,6 +90,7 @@ def _time(text: str):
 class WechatAdapter(ChannelAdapter):
     channel = "WECHAT"
     ack = Ack(204, b"")
+    rate_limited_codes = frozenset({"FREQUENCY_LIMITED"})
 
     def _call(self, method: str, path: str, payload: dict | None = None) -> tuple[int, dict]:
         body = json.dumps(payload, ensure_ascii=False).encode() if payload is not None else b""

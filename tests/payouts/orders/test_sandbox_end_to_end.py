@@ -26,12 +26,14 @@ AMOUNTS = {"ok": 500_00, "name_mismatch": 500_21, "closed": 500_22, "timeout": 5
            "duplicate": 500_16, "out_of_order": 500_17}
 
 
-FAIL_CODES = {"BANK": ("RJ02", "RJ01"), "ALIPAY": ("PAYEE_USER_INFO_ERROR", "PAYEE_ACCOUNT_STATUS_ERROR")}
+FAIL_CODES = {"BANK": ("RJ02", "RJ01"), "ALIPAY": ("PAYEE_USER_INFO_ERROR", "PAYEE_ACCOUNT_STATUS_ERROR"),
+              "WECHAT": ("NAME_NOT_CORRECT", "ACCOUNT_NOT_EXIST")}
 
 
 @pytest.mark.postgres  # the live server's threads need real row locks (SQLite shares one in-memory connection)
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("channel", ["BANK", "ALIPAY"])  # 批量代发 / 批量转账: a batch request, results by notice
+# 批量代发 / 批量转账: a batch request, results by notice; WeChat's 商家转账: one request a transfer, one notice each
+@pytest.mark.parametrize("channel", ["BANK", "ALIPAY", "WECHAT"])
 def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now, monkeypatch, channel):
     from payouts.channels.sandbox.server import ChannelSandbox, SandboxConfig
     from tests.payouts.orders.conftest import _rule_sets  # noqa: F401  (rule sets are loaded by the autouse fixture)
@@ -44,7 +46,7 @@ def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now,
     actor = EnterpriseUserFactory(merchant=merchant)
     names = list(AMOUNTS)
     payees = make_payees(merchant=merchant, count=len(names), now=now, seed=41,
-                         amount_fen=lambda i: AMOUNTS[names[i]])
+                         amount_fen=lambda i: AMOUNTS[names[i]], wechat=channel == "WECHAT")
     fund(merchant, 100_000_00, now=now)
     box = ChannelSandbox(db_path=tmp_path / "sb.sqlite3", port=0, config=SandboxConfig(
         callback_base=live_server.url, secret=settings.CHANNEL_SANDBOX_SECRET, tick_seconds=0.02,
@@ -100,5 +102,58 @@ def test_orders_settle_through_the_sandbox(live_server, tmp_path, settings, now,
         assert JournalEntry.objects.filter(kind=kind, ref=f"payouts.payoutorder:{order.pk}").count() == 1
     assert JournalEntry.objects.filter(kind__in=["payout.settle", "payout.release"]).count() == len(final)
     assert ChannelNotification.objects.filter(idempotency_key=final["duplicate"].idempotency_key).exists()
+    assert merchant_frozen_fen(merchant=merchant) == 0
+    assert_ledger_ok()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_wechat_over_its_rate_is_sent_again_and_every_order_settles(live_server, tmp_path, settings, now, monkeypatch):
+    """The sandbox takes 4 WeChat requests a second (the real limit is 100); dispatch, with its own limit off, sends 8
+    at once: the refused ones (429 FREQUENCY_LIMITED) go again with their key, none is left UNKNOWN, all are paid."""
+    from payouts.channels.sandbox.server import ChannelSandbox, SandboxConfig
+
+    monkeypatch.setattr("payouts.jobs_orders.payout_orders_dispatch_job.apply_async", lambda *a, **k: None)
+    settings.CHANNEL_CALLBACK_BASE_URL = live_server.url
+    settings.CHANNEL_REQUESTS_PER_SECOND = {}
+    merchant = MerchantFactory()
+    MerchantConfiguration.objects.create(merchant=merchant, enabled_channels=["WECHAT"])
+    actor = EnterpriseUserFactory(merchant=merchant)
+    payees = make_payees(merchant=merchant, count=8, now=now, seed=43, amount_fen=200_00, wechat=True)
+    fund(merchant, 100_000_00, now=now)
+    box = ChannelSandbox(db_path=tmp_path / "sb.sqlite3", port=0, config=SandboxConfig(
+        callback_base=live_server.url, secret=settings.CHANNEL_SANDBOX_SECRET, tick_seconds=0.02,
+        settle_seconds=0.1, wechat_qps=4)).start()
+    answers = []
+    real_adapter = get_adapter("WECHAT", base_url=box.url, timeout=2)
+    real_submit = real_adapter.submit
+
+    def submit(request, key):
+        result = real_submit(request, key)
+        answers.append(result.fail_code)
+        return result
+
+    real_adapter.submit = submit
+    monkeypatch.setattr("payouts.services.dispatch.adapter_for", lambda channel: real_adapter)
+    try:
+        orders = []
+        for payee in payees:
+            order = payout_order_create(merchant=merchant, actor=actor, payable_id=payee.payable_id, amount_fen=None,
+                                        channel="WECHAT", now=now)
+            orders.append(payout_order_confirm(merchant=merchant, order_id=order.pk, actor=actor, now=now))
+        summary = payout_orders_dispatch(order_ids=[o.pk for o in orders], workers=8)
+        assert summary["unknown"] == 0 and summary["sent"] == 8
+        assert answers.count("FREQUENCY_LIMITED") >= 4  # the sandbox did refuse some
+        deadline = time.time() + 15
+        while PayoutOrder.objects.filter(merchant=merchant).exclude(status__in=PayoutOrder.TERMINAL).exists():
+            assert time.time() < deadline, "orders did not settle"
+            from payouts.services.dispatch import payout_orders_settle_recorded
+
+            payout_orders_settle_recorded()
+            time.sleep(0.1)
+    finally:
+        box.stop()
+    assert set(PayoutOrder.objects.filter(merchant=merchant).values_list("status", flat=True)) == {"SUCCEEDED"}
+    assert len({box.store.order("WECHAT", o.idempotency_key)["key"] for o in orders}) == 8  # one order each at WeChat
     assert merchant_frozen_fen(merchant=merchant) == 0
     assert_ledger_ok()
