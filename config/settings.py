@@ -190,6 +190,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
+# --- Python's cyclic garbage collector (core.apps): young-generation pass every 50,000 container allocations -------
+GC_THRESHOLDS = tuple(int(n) for n in os.environ.get("LINGGONG_GC_THRESHOLDS", "50000,20,20").split(","))
+
 # --- Redis, cache, Celery ----------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
