@@ -79,3 +79,9 @@ class SignatureInvalid(PermissionDenied):
 
     code = "api_signature_invalid"
     http_status = 401
+
+
+class TermsAmendmentNotPending(InvalidState):
+    """No 补充协议 waiting for signature (none proposed, or it was signed, withdrawn or replaced meanwhile)."""
+
+    code = "merchant_terms_amendment_not_pending"

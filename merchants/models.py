@@ -5,6 +5,8 @@
 - ``MerchantDocument``: uploaded files (business licence) with their checksum; served only through a checked view.
 - ``ServiceAgreement``: the service agreement (服务协议), signed by the enterprise with an SMS code and sealed by the platform.
 - ``MerchantConfiguration``: configuration items (配置项) set by operations.
+- ``TermsAmendment``: a supplementary agreement (补充协议) changing the commercial terms of a signed agreement; the new
+  terms apply only once the enterprise signs it.
 - ``MerchantChangeRequest``: changes of key data and closing requests (账户变更 / 账户注销), re-reviewed; the rows are the history.
 - ``StaffInvitation``: an invitation of finance/operator staff with a one-time link.
 - ``ApiKey`` / ``ApiNonce``: partner API credentials and the replay guard of signed requests.
@@ -118,6 +120,7 @@ class MerchantDocument(TenantOwnedModel):
     class Kind(models.TextChoices):
         LICENCE = "LICENCE", _("营业执照")
         AGREEMENT = "AGREEMENT", _("服务协议")
+        AMENDMENT = "AMENDMENT", _("补充协议")
 
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     file = models.FileField(_("文件"), upload_to=document_path)
@@ -336,6 +339,64 @@ class MerchantConfiguration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant} 配置项"
+
+
+class TermsAmendment(FSMModelMixin, TenantOwnedModel):
+    """补充协议: operations change the commercial terms (fee rate, fixed fee, minimum, tiers, bearers, timing) of an
+    enterprise whose service agreement is signed. The change waits here until the enterprise admin signs it with an SMS
+    code; then the platform seals the PDF and the new terms are written into the configuration.
+
+    ``changes``: field → {"before", "after"} as configuration values (fee_rate as "0.0550"); ``rows``: the same as
+    the Chinese lines of the document (条款 / 原约定 / 变更后). One pending per enterprise: a new proposal withdraws it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("待签署")
+        SIGNED = "SIGNED", _("已签署")
+        WITHDRAWN = "WITHDRAWN", _("已撤回")
+
+    status = FSMField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING, protected=True)
+    number = models.CharField(_("补充协议编号"), max_length=40, unique=True)
+    agreement = models.ForeignKey(ServiceAgreement, on_delete=models.PROTECT, related_name="amendments",
+                                  verbose_name=_("所补充的服务协议"))
+    template_version = models.CharField(_("模板版本"), max_length=20)
+    changes = models.JSONField(_("变更的条款（配置值）"), default=dict)
+    rows = models.JSONField(_("变更的条款（协议文本）"), default=list)
+    reason = models.TextField(_("变更原因"), blank=True, default="")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("提出人"))
+    proposed_at = models.DateTimeField(_("提出时间"))
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("企业签署人"))
+    signer_label = models.CharField(_("签署人（脱敏）"), max_length=100, blank=True, default="")
+    signed_at = models.DateTimeField(_("签署时间"), null=True, blank=True)
+    signed_ip = models.GenericIPAddressField(_("签署 IP"), null=True, blank=True)
+    document = models.ForeignKey(MerchantDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("已签署文件"))
+    sha256 = models.CharField(_("文件 SHA-256"), max_length=64, blank=True, default="")
+    platform_signer = models.CharField(_("平台签章证书"), max_length=255, blank=True, default="")
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    replaced_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("被替换为"))
+
+    class Meta:
+        verbose_name = _("补充协议")
+        verbose_name_plural = _("补充协议")
+        constraints = [
+            models.UniqueConstraint(fields=["merchant"], condition=models.Q(status="PENDING"),
+                                    name="terms_amendment_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"补充协议 {self.number}"
+
+    @transition(field=status, source=Status.PENDING, target=Status.SIGNED)
+    def sign(self, *, by, at, ip, label: str) -> None:
+        self.signed_by, self.signed_at, self.signed_ip, self.signer_label = by, at, ip or None, label
+
+    @transition(field=status, source=Status.PENDING, target=Status.WITHDRAWN)
+    def withdraw(self, *, at) -> None:
+        self.withdrawn_at = at
 
 
 class MerchantChangeRequest(FSMModelMixin, TenantOwnedModel):

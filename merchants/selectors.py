@@ -16,6 +16,7 @@ from merchants.models import (
     MerchantDocument,
     ServiceAgreement,
     StaffInvitation,
+    TermsAmendment,
 )
 
 
@@ -62,6 +63,29 @@ def agreement_pdf(*, merchant: Merchant, agreement_id: int) -> tuple[ServiceAgre
         raise NotFound(_("该服务协议尚未签署，没有可下载的文件"))
     with agreement.document.file.open("rb") as handle:
         return agreement, handle.read()
+
+
+def terms_amendment_pending(*, merchant: Merchant) -> TermsAmendment | None:
+    """The 补充协议 waiting for the enterprise's signature, if any."""
+    return (TermsAmendment.objects.for_tenant(merchant).select_related("agreement")
+            .filter(status=TermsAmendment.Status.PENDING).first())
+
+
+def terms_amendment_list(*, merchant: Merchant, status: str | None = None) -> QuerySet[TermsAmendment]:
+    rows = TermsAmendment.objects.for_tenant(merchant).select_related("agreement", "document")
+    if status:
+        rows = rows.filter(status=status)
+    return rows.order_by("-proposed_at", "-id")
+
+
+def terms_amendment_pdf(*, merchant: Merchant, amendment_id: int) -> tuple[TermsAmendment, bytes]:
+    """The sealed PDF of one of the merchant's signed amendments. Raises NotFound (also when not signed)."""
+    amendment = get_for_tenant(TermsAmendment.objects.select_related("document"), merchant=merchant,
+                               message=_("未找到该补充协议"), pk=amendment_id)
+    if amendment.document is None:
+        raise NotFound(_("该补充协议尚未签署，没有可下载的文件"))
+    with amendment.document.file.open("rb") as handle:
+        return amendment, handle.read()
 
 
 def change_list(*, merchant: Merchant) -> QuerySet[MerchantChangeRequest]:

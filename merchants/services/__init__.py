@@ -17,6 +17,11 @@ from merchants.services.agreement import (  # noqa: F401
     service_agreement_send_code,
     service_agreement_sign,
 )
+from merchants.services.amendment import (  # noqa: F401
+    terms_amendment_send_code,
+    terms_amendment_sign,
+    terms_amendment_withdraw,
+)
 from merchants.services.api_keys import api_key_create, api_key_revoke, api_nonces_purge  # noqa: F401
 from merchants.services.application import (  # noqa: F401
     merchant_application_approve,

@@ -15,6 +15,7 @@ from core.exceptions import ValidationFailed
 from core.pii import blind_index, mask_id_number, mask_name, mask_phone
 from core.validators import validate_mobile, validate_resident_id
 from merchants import locks
+from merchants.documents import TERMS_FIELDS
 from merchants.exceptions import (
     ChangeNotAllowed,
     CloseNotAllowed,
@@ -22,7 +23,15 @@ from merchants.exceptions import (
     MerchantNotActive,
     RiskRejected,
 )
-from merchants.models import ApiKey, Industry, Merchant, MerchantChangeRequest, MerchantConfiguration, ServiceAgreement
+from merchants.models import (
+    ApiKey,
+    Industry,
+    Merchant,
+    MerchantChangeRequest,
+    MerchantConfiguration,
+    ServiceAgreement,
+    TermsAmendment,
+)
 
 # --- 开立账户 ---------------------------------------------------------------------------------------------------
 
@@ -102,25 +111,41 @@ def _clean_config(values: dict) -> dict:
 
 
 @transaction.atomic
-def merchant_configuration_set(*, merchant: Merchant, actor, now, **values) -> MerchantConfiguration:
+def merchant_configuration_set(*, merchant: Merchant, actor, now, reason: str = "", **values) -> MerchantConfiguration:
     """Operations set the configuration items (配置项); audited with before/after. Fields: see ``CONFIG_FIELDS``.
+
+    Before the service agreement is signed everything applies at once (the agreement issued afterwards takes the terms
+    from here). Once it is signed, the commercial terms (``TERMS_FIELDS``: rate, fixed fee, minimum, tiers, bearers,
+    timing) are not written: a 补充协议 is proposed instead (``reason`` goes into it) and they apply when the
+    enterprise signs it; the other items still apply at once. The returned configuration carries the pending
+    amendment of this call in ``proposed_amendment`` (transient, None when no terms were proposed).
 
     Raises ValidationFailed (with ``extra.form_field``).
     """
+    from merchants.services.amendment import signed_agreement, terms_amendment_propose
+
     unknown = set(values) - set(CONFIG_FIELDS)
     if unknown:
         raise ValueError(f"unknown configuration fields: {sorted(unknown)}")
     cleaned = _clean_config(values)
     locks.merchant_for_update(merchant_id=merchant.pk)
     config, _ = MerchantConfiguration.objects.get_or_create(merchant=merchant)
+    amendment = None
+    agreement = signed_agreement(merchant)
+    if agreement is not None:
+        terms = {name: cleaned.pop(name) for name in TERMS_FIELDS if name in cleaned}
+        amendment = terms_amendment_propose(merchant=merchant, agreement=agreement, config=config, values=terms,
+                                            actor=actor, now=now, reason=reason)
     before = _config_snapshot(config)
     for name, value in cleaned.items():
         setattr(config, name, value)
     config.save()
     after = _config_snapshot(config)
     changed = {k for k in CONFIG_FIELDS if before[k] != after[k]}
-    audit.record(event="merchants.configuration.changed", now=now, actor=actor, subject=config, merchant=merchant,
-                 before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    if changed or amendment is None:
+        audit.record(event="merchants.configuration.changed", now=now, actor=actor, subject=config, merchant=merchant,
+                     before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    config.proposed_amendment = amendment
     return config
 
 
@@ -352,7 +377,8 @@ def merchant_close_request(*, merchant: Merchant, actor, reason: str, now, ip: s
 @transaction.atomic
 def merchant_close(*, merchant: Merchant, actor, now, reason: str = "") -> Merchant:
     """Close the account: only with a zero balance and nothing in flight. Staff logins are disabled, API keys
-    revoked, the agreement terminated, and the merchant flagged for the archive (``archive_pending``).
+    revoked, the agreement terminated (a pending 补充协议 withdrawn), and the merchant flagged for the archive
+    (``archive_pending``).
 
     Raises CloseNotAllowed.
     """
@@ -369,9 +395,14 @@ def merchant_close(*, merchant: Merchant, actor, now, reason: str = "") -> Merch
     for agreement in ServiceAgreement.objects.filter(merchant=merchant, status=ServiceAgreement.Status.SIGNED):
         agreement.terminate(at=now)
         agreement.save()
+    withdrawn = []
+    for amendment in TermsAmendment.objects.filter(merchant=merchant, status=TermsAmendment.Status.PENDING):
+        amendment.withdraw(at=now)
+        amendment.save()
+        withdrawn.append(amendment.number)
     audit.record(event="merchants.merchant.closed", now=now, actor=actor, subject=merchant,
                  after={"reason": reason, "staff_disabled": disabled, "api_keys_revoked": revoked,
-                        "archive_pending": True})
+                        "archive_pending": True, "terms_amendments_withdrawn": withdrawn})
     return merchant
 
 

@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import time
 
@@ -41,7 +42,14 @@ class TestSignedRequests:
         assert data["topup_account_number"] and data["available_balance"] == "0.00"
         assert "*" in data["legal_rep_name_masked"]
         response, _ = call(partner, "/api/v1/merchant/configuration/")
-        assert response.json()["fee_rate"] == "0.0550" and response.json()["enabled_channels"] == ["BANK", "ALIPAY"]
+        # the fee set after signing waits for a 补充协议; the channels apply at once
+        assert response.json()["fee_rate"] == "0.0600" and response.json()["enabled_channels"] == ["BANK", "ALIPAY"]
+        merchant, admin = partner["merchant"], partner["merchant"].application.applicant
+        later = partner["agreement"].signed_at + dt.timedelta(minutes=2)
+        code = services.terms_amendment_send_code(merchant=merchant, actor=admin, now=later).plain_code
+        services.terms_amendment_sign(merchant=merchant, actor=admin, code=code, now=later)
+        response, _ = call(partner, "/api/v1/merchant/configuration/")
+        assert response.json()["fee_rate"] == "0.0550"
         partner["key"].refresh_from_db()
         assert partner["key"].last_used_at is not None
 
