@@ -62,6 +62,10 @@ class SignForm(forms.Form):
     agree = forms.BooleanField(label=_("我已完整阅读并同意《共享经济综合服务协议》，代表本企业签署"))
 
 
+class TermsAmendmentSignForm(SignForm):
+    agree = forms.BooleanField(label=_("我已完整阅读并同意《共享经济综合服务协议补充协议》，代表本企业签署"))
+
+
 class ChangeForm(forms.Form):
     company_name = forms.CharField(label=_("企业名称"), max_length=200, required=False)
     uscc = forms.CharField(label=_("统一社会信用代码"), max_length=30, required=False)

@@ -19,6 +19,10 @@ enterprise_urlpatterns = [
     path("agreement/code/", views.agreement_send_code, name="merchants-agreement-code"),
     path("agreement/sign/", views.agreement_sign, name="merchants-agreement-sign"),
     path("agreements/<int:agreement_id>/pdf/", views.agreement_pdf, name="merchants-agreement-pdf"),
+    path("agreement/amendment/preview.pdf", views.terms_amendment_preview, name="merchants-amendment-preview"),
+    path("agreement/amendment/code/", views.terms_amendment_send_code, name="merchants-amendment-code"),
+    path("agreement/amendment/sign/", views.terms_amendment_sign, name="merchants-amendment-sign"),
+    path("amendments/<int:amendment_id>/pdf/", views.terms_amendment_pdf, name="merchants-amendment-pdf"),
     path("account/", views.account, name="merchants-account"),
     path("account/change/", views.account_change, name="merchants-account-change"),
     path("account/close/", views.account_close, name="merchants-account-close"),
@@ -64,4 +68,10 @@ def enterprise_home_cards(request) -> list[dict]:
         Merchant.Status.SUSPENDED: _("账户已冻结，请联系客服"),
         Merchant.Status.CLOSED: _("账户已注销"),
     }
-    return [{"label": _("入驻状态"), "value": merchant.get_status_display(), "note": notes.get(merchant.status, "")}]
+    note = notes.get(merchant.status, "")
+    from merchants.selectors import terms_amendment_pending
+
+    if merchant.status in (Merchant.Status.ACTIVE, Merchant.Status.SUSPENDED) and terms_amendment_pending(
+            merchant=merchant):
+        note = _("服务费等商务条款变更：请在“服务协议”签署补充协议")
+    return [{"label": _("入驻状态"), "value": merchant.get_status_display(), "note": note}]

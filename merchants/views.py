@@ -24,8 +24,8 @@ from accounts.permissions import enterprise_required as _enterprise_required
 from accounts.views import client_ip, sandbox_sms_visible
 from core.exceptions import DomainError
 from merchants import forms, selectors, services
-from merchants.documents import render_service_agreement
-from merchants.models import Merchant, MerchantApplication
+from merchants.documents import render_service_agreement, render_terms_amendment, terms_rows
+from merchants.models import Merchant, MerchantApplication, TermsAmendment
 from merchants.services.account import close_blockers
 from merchants.services.application import missing_fields
 
@@ -247,11 +247,17 @@ def document_download(request, document_id: int):
 
 @enterprise_required()
 def agreement(request):
-    current = selectors.agreement_current(merchant=request.merchant)
+    merchant = request.merchant
+    current = selectors.agreement_current(merchant=merchant)
+    amendment = selectors.terms_amendment_pending(merchant=merchant)
     return render(request, "merchants/agreement.html", {
-        "agreement": current, "agreements": selectors.agreement_list(merchant=request.merchant),
+        "agreement": current, "agreements": selectors.agreement_list(merchant=merchant),
         "form": forms.SignForm(), "can_sign": can(request.user, "sign_agreements"),
-        "phone_masked": request.user.phone_masked})
+        "phone_masked": request.user.phone_masked,
+        "amendment": amendment, "amendment_rows": terms_rows(amendment.changes) if amendment else [],
+        "amendment_form": forms.TermsAmendmentSignForm(),
+        "signed_amendments": [(signed, terms_rows(signed.changes)) for signed in selectors.terms_amendment_list(
+            merchant=merchant, status=TermsAmendment.Status.SIGNED)]})
 
 
 @enterprise_required()
@@ -311,6 +317,64 @@ def agreement_pdf(request, agreement_id: int):
     return response
 
 
+# --- 补充协议 (changed commercial terms) ------------------------------------------------------------------------
+
+@enterprise_required()
+def terms_amendment_preview(request):
+    """The pending 补充协议 to read before signing (unsigned, rendered on the fly)."""
+    amendment = selectors.terms_amendment_pending(merchant=request.merchant)
+    if amendment is None:
+        return HttpResponse(gettext("当前没有待签署的补充协议"), status=404)
+    rendered = render_terms_amendment(amendment)
+    return HttpResponse(rendered.content, content_type="application/pdf")
+
+
+@require_POST
+@enterprise_required("sign_agreements")
+def terms_amendment_send_code(request):
+    try:
+        sms = services.terms_amendment_send_code(merchant=request.merchant, actor=request.user, now=timezone.now(),
+                                                 ip=client_ip(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        text = gettext("验证码已发送至 {phone_masked}").format(phone_masked=request.user.phone_masked)
+        if sandbox_sms_visible():
+            text += gettext("（演示沙箱短信：{plain_code}）").format(plain_code=sms.plain_code)
+        messages.success(request, text)
+    return redirect(reverse("enterprise:merchants-agreement") + "#amendment")
+
+
+@require_POST
+@enterprise_required("sign_agreements")
+def terms_amendment_sign(request):
+    form = forms.TermsAmendmentSignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, gettext("请输入短信验证码并勾选同意补充协议"))
+        return redirect(reverse("enterprise:merchants-agreement") + "#amendment")
+    try:
+        signed = services.terms_amendment_sign(merchant=request.merchant, actor=request.user,
+                                               code=form.cleaned_data["code"], now=timezone.now(),
+                                               ip=client_ip(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(reverse("enterprise:merchants-agreement") + "#amendment")
+    messages.success(request, gettext("补充协议 {number} 已签署，平台已完成电子签章，变更后的商务条款自现在起生效。").format(
+        number=signed.number))
+    return redirect("enterprise:merchants-agreement")
+
+
+@enterprise_required()
+def terms_amendment_pdf(request, amendment_id: int):
+    try:
+        signed, content = selectors.terms_amendment_pdf(merchant=request.merchant, amendment_id=amendment_id)
+    except DomainError as error:
+        return HttpResponse(error.message, status=404)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="terms-amendment-{signed.number}.pdf"'
+    return response
+
+
 # --- the account: profile, configuration, changes, closing -----------------------------------------------------
 
 @enterprise_required()
@@ -321,6 +385,7 @@ def account(request):
         "config": selectors.merchant_configuration(merchant=merchant),
         "topup": selectors.topup_account(merchant=merchant), "balances": selectors.balances(merchant=merchant),
         "changes": selectors.change_list(merchant=merchant), "agreement": selectors.agreement_current(merchant=merchant),
+        "pending_amendment": selectors.terms_amendment_pending(merchant=merchant),
         "is_admin": can(request.user, "manage_staff")})
 
 
