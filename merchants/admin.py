@@ -1,5 +1,6 @@
 """Operations admin for 商户入驻: the review queue with approve / reject / request-information, configuration items
-(saved through the service, audited), change and closing requests, agreements and documents (download checked)."""
+(saved through the service, audited; changed commercial terms of a signed enterprise become a 补充协议), change and
+closing requests, agreements, supplementary agreements and documents (download checked)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from accounts.models import PLATFORM_ROLES, Role
 from core.exceptions import DomainError
 from core.money import format_yuan
 from merchants import services
+from merchants.documents import terms_rows
 from merchants.models import (
     ApiKey,
     Merchant,
@@ -27,6 +29,7 @@ from merchants.models import (
     MerchantDocument,
     ServiceAgreement,
     StaffInvitation,
+    TermsAmendment,
 )
 
 REVIEW_ROLES = (Role.OPS_ADMIN, Role.OPS_REVIEWER, Role.OPS_RISK)
@@ -209,7 +212,24 @@ class MerchantApplicationAdmin(admin.ModelAdmin):
                 self.message_user(request, _("{company_name}：已审核通过").format(company_name=application.company_name), messages.SUCCESS)
 
 
+CONFIG_ROLES = (Role.OPS_ADMIN, Role.OPS_FINANCE)
+
+
+def _changes_text(amendment: TermsAmendment) -> str:
+    return _("；").join(f"{row['label']} {row['before']} → {row['after']}" for row in terms_rows(amendment.changes))
+
+
+def _can_configure(request) -> bool:
+    return request.user.is_superuser or request.user.role in CONFIG_ROLES
+
+
 class ConfigurationForm(forms.ModelForm):
+    amendment_reason = forms.CharField(
+        label=gettext_lazy("商务条款变更原因"), required=False, max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=gettext_lazy("企业已签署服务协议后，服务费率、固定费、最低服务费、阶梯费率、承担方、计费时点的变更须企业签署"
+                               "补充协议后才生效；此处的原因写入补充协议。其他配置项保存后立即生效。"))
+
     class Meta:
         model = MerchantConfiguration
         fields = "__all__"
@@ -226,21 +246,36 @@ class MerchantConfigurationAdmin(admin.ModelAdmin):
     list_select_related = ("merchant",)
 
     def get_readonly_fields(self, request, obj=None):
-        return ("merchant",) if obj else ()
+        return ("merchant", "pending_amendment") if obj else ()
 
     def has_delete_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser or request.user.role in (Role.OPS_ADMIN, Role.OPS_FINANCE)
+        return _can_configure(request)
+
+    @admin.display(description=gettext_lazy("待企业签署的补充协议"))
+    def pending_amendment(self, obj):
+        amendment = (TermsAmendment.objects.filter(merchant_id=obj.merchant_id, status=TermsAmendment.Status.PENDING)
+                     .first())
+        if amendment is None:
+            return "—"
+        changes = _changes_text(amendment)
+        return format_html(_('<a href="{}">{}</a>：{}（在此再次修改商务条款将撤回并替换它）'),
+                           reverse("admin:merchants_termsamendment_change", args=[amendment.pk]), amendment.number,
+                           changes)
 
     def save_model(self, request, obj, form, change):
         from merchants.services.account import CONFIG_FIELDS
 
         values = {name: form.cleaned_data[name] for name in CONFIG_FIELDS if name in form.cleaned_data}
         config = services.merchant_configuration_set(merchant=obj.merchant, actor=request.user, now=timezone.now(),
-                                                     **values)
+                                                     reason=form.cleaned_data.get("amendment_reason", ""), **values)
         obj.pk = config.pk
+        amendment = config.proposed_amendment
+        if amendment is not None:
+            messages.warning(request, _("商务条款的变更须企业签署补充协议 {number} 后才生效（企业端“服务协议”页签署）；"
+                                        "在此之前仍按原约定计费。其他配置项已生效。").format(number=amendment.number))
 
     def save_related(self, request, form, formsets, change):
         pass
@@ -309,6 +344,49 @@ class ServiceAgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
             return "—"
         return format_html(_('<a href="{}">下载 PDF</a>'),
                            reverse("admin:merchants_merchantdocument_download", args=[obj.document_id]))
+
+
+@admin.register(TermsAmendment)
+class TermsAmendmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """补充协议: proposed by saving commercial terms in 配置项; signed by the enterprise; operations may withdraw one."""
+
+    list_display = ("number", "merchant", "status", "changes_display", "proposed_at", "signed_at", "withdrawn_at",
+                    "download")
+    list_filter = ("status",)
+    search_fields = ("number", "merchant__name", "merchant__uscc")
+    list_select_related = ("merchant",)
+    readonly_fields = ("number", "merchant", "agreement", "status", "template_version", "changes_display", "changes",
+                       "reason", "proposed_by", "proposed_at", "signer_label", "signed_at", "signed_ip", "sha256",
+                       "platform_signer", "withdrawn_at", "replaced_by", "download")
+    fields = readonly_fields
+    actions = ["withdraw_selected"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.role in PLATFORM_ROLES or request.user.is_superuser
+
+    def has_withdraw_permission(self, request):
+        return _can_configure(request)
+
+    @admin.display(description=gettext_lazy("变更内容"))
+    def changes_display(self, obj):
+        return _changes_text(obj) or "—"
+
+    @admin.display(description=gettext_lazy("已签署文件"))
+    def download(self, obj):
+        if not obj.document_id:
+            return "—"
+        return format_html(_('<a href="{}">下载 PDF</a>'),
+                           reverse("admin:merchants_merchantdocument_download", args=[obj.document_id]))
+
+    @admin.action(description=gettext_lazy("撤回所选待签署的补充协议"), permissions=["withdraw"])
+    def withdraw_selected(self, request, queryset):
+        for amendment in queryset.order_by("id"):
+            try:
+                services.terms_amendment_withdraw(amendment=amendment, actor=request.user, now=timezone.now())
+            except DomainError as error:
+                self.message_user(request, f"{amendment.number}：{error.message}", messages.ERROR)
+            else:
+                self.message_user(request, _("{number}：已撤回").format(number=amendment.number), messages.SUCCESS)
 
 
 @admin.register(MerchantDocument)

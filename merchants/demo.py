@@ -6,6 +6,8 @@
 - 天津蓝鲸家政服务有限公司 (lanjing_admin): submitted, waiting in the review queue (/ops/merchants/merchantapplication/).
 - 天津速达劳务信息咨询有限公司 (suda_admin): rejected (labour dispatch is not a gig-work scenario).
 - An API key for 快送, printed once when it is created.
+- A 补充协议 for 快送 waiting for kuaisong_admin's signature: operations lowered the fee (6.00% → 5.50%, tiers lowered
+  by the same) after the agreement was signed; the new fee applies once it is signed in the portal.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from core.documents import render_html_to_pdf
 from core.pii import blind_index
 from core.validators import uscc_check_char
 from merchants import services
-from merchants.models import ApiKey, Merchant, MerchantApplication
+from merchants.models import ApiKey, Merchant, MerchantApplication, TermsAmendment
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,11 @@ PROFILES = {
                    "fee_timing": "DURING", "tax_bearer": "MERCHANT", "enabled_channels": ["BANK", "ALIPAY", "WECHAT"]},
     },
 }
+
+# Proposed once, after 快送 signed: a new user finds a 补充协议 to sign (re-runs leave it, or its outcome, alone).
+KUAISONG_FEE_CHANGE = {"fee_rate": "0.0550",
+                       "fee_tiers": [{"from_fen": 0, "rate": "0.0550"}, {"from_fen": 100_000_000, "rate": "0.0500"}]}
+KUAISONG_FEE_CHANGE_REASON = "月度付款量提升，费率下调"
 
 OTHERS = [
     # (login, name, USCC body, phone, scenario, industry, outcome)
@@ -118,6 +125,22 @@ def _onboard(prefix: str, name: str, uscc: str, now, reviewer) -> Merchant:
     return merchant
 
 
+def _propose_fee_change(merchant: Merchant, reviewer, now) -> list[str]:
+    """Operations lower 快送's fee after it signed: the change waits as a 补充协议 for the enterprise's signature."""
+    from merchants.services.amendment import signed_agreement
+
+    amendment = TermsAmendment.objects.filter(merchant=merchant).order_by("id").first()
+    # a database from before onboarding has no signed agreement: its fees are left as they are
+    if amendment is None and reviewer is not None and signed_agreement(merchant) is not None:
+        config = services.merchant_configuration_set(merchant=merchant, actor=reviewer, now=now,
+                                                     reason=KUAISONG_FEE_CHANGE_REASON, **KUAISONG_FEE_CHANGE)
+        amendment = config.proposed_amendment
+    if amendment is None or amendment.status != TermsAmendment.Status.PENDING:
+        return []
+    return [f"快送待签署补充协议 {amendment.number}（服务费率 6.00% → 5.50%）：kuaisong_admin 在 /enterprise/agreement/ "
+            "用短信验证码签署后生效"]
+
+
 def _legacy_staff(prefix: str, merchant: Merchant) -> None:
     """A database from before onboarding existed: keep its merchant and make sure the three logins exist."""
     for suffix, role in (("admin", Role.ENT_ADMIN), ("finance", Role.ENT_FINANCE), ("ops", Role.ENT_OPERATOR)):
@@ -160,6 +183,8 @@ def load(*, now) -> list[str]:
 
     kuaisong = Merchant.objects.filter(uscc=demo_uscc(DEMO_MERCHANTS[0][2])).first()
     admin = User.objects.filter(username="kuaisong_admin").first()
+    if kuaisong is not None and kuaisong.status == Merchant.Status.ACTIVE:
+        lines += _propose_fee_change(kuaisong, reviewer, now)
     if kuaisong is not None and admin is not None and kuaisong.status == Merchant.Status.ACTIVE:
         existing = ApiKey.objects.filter(merchant=kuaisong, revoked_at__isnull=True).order_by("id").first()
         if existing is None:

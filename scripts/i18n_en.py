@@ -1929,4 +1929,69 @@ EN = {
         "The enterprise has paid {day} yuan today; with this payment that is above the daily limit of {limit} yuan: "
         "pay tomorrow or ask the platform to raise the limit",
     "；": "; ",
+    # --- merchants: supplementary agreement (补充协议) on changed commercial terms ---------------------------------
+    "商务条款变更原因": "Reason for changing the commercial terms",
+    "企业已签署服务协议后，服务费率、固定费、最低服务费、阶梯费率、承担方、计费时点的变更须企业签署补充协议后才生效；此处的原因写入补充协议。其他配置项保存后立即生效。":
+        "Once the enterprise has signed its service agreement, a change of the fee rate, fixed fee, minimum fee, tiers, "
+        "bearers or fee timing takes effect only when the enterprise signs a supplementary agreement; the reason given "
+        "here is written into it. The other items take effect as soon as they are saved.",
+    "待企业签署的补充协议": "Supplementary agreement awaiting the enterprise's signature",
+    "<a href=\"{}\">{}</a>：{}（在此再次修改商务条款将撤回并替换它）":
+        "<a href=\"{}\">{}</a>: {} (changing the commercial terms here again withdraws and replaces it)",
+    "商务条款的变更须企业签署补充协议 {number} 后才生效（企业端“服务协议”页签署）；在此之前仍按原约定计费。其他配置项已生效。":
+        "The change of commercial terms takes effect only when the enterprise signs supplementary agreement {number} "
+        "(on the \u201cService agreement\u201d page of the enterprise portal); until then fees follow the current terms. "
+        "The other items have taken effect.",
+    "变更内容": "Changes",
+    "撤回所选待签署的补充协议": "Withdraw the selected pending supplementary agreements",
+    "{number}：已撤回": "{number}: withdrawn",
+    "每笔固定服务费": "Fixed fee per payment",
+    "{amount} 元": "{amount} yuan",
+    "当月发放额达 {amount} 元起 {rate}": "{rate} from {amount} yuan paid in the month",
+    "不分档（按服务费率）": "No tiers (the fee rate applies)",
+    "我已完整阅读并同意《共享经济综合服务协议补充协议》，代表本企业签署":
+        "I have read the whole Supplementary Agreement to the Sharing-Economy Comprehensive Service Agreement, agree "
+        "to it and sign it for the enterprise",
+    "补充协议": "Supplementary agreement",
+    "补充协议编号": "Supplementary agreement no.",
+    "所补充的服务协议": "Service agreement amended",
+    "变更的条款（配置值）": "Changed terms (configuration values)",
+    "变更的条款（协议文本）": "Changed terms (document text)",
+    "提出人": "Proposed by",
+    "提出时间": "Proposed at",
+    "撤回时间": "Withdrawn at",
+    "被替换为": "Replaced by",
+    "未找到该补充协议": "Supplementary agreement not found",
+    "该补充协议尚未签署，没有可下载的文件": "This supplementary agreement is not signed yet; there is no file to download",
+    "当前没有待签署的补充协议": "There is no supplementary agreement waiting for signature",
+    "补充协议 {number} 所补充的服务协议已终止，不能签署":
+        "The service agreement that supplementary agreement {number} amends has ended; it cannot be signed",
+    "补充协议 {number} 已{status}，请刷新页面查看当前待签署的补充协议":
+        "Supplementary agreement {number} is {status}; reload the page to see the one waiting for signature",
+    "补充协议 {number} 状态为“{status}”，不能撤回":
+        "Supplementary agreement {number} is \u201c{status}\u201d and cannot be withdrawn",
+    "服务费等商务条款变更，待贵司签署补充协议 %(number)s；签署前仍按原约定计费。":
+        "The commercial terms (service fee etc.) are changing: supplementary agreement %(number)s is waiting for your "
+        "signature; until it is signed, fees follow the current terms.",
+    "查看并签署": "Review and sign",
+    "服务费等商务条款变更，待您签署补充协议":
+        "The commercial terms (service fee etc.) are changing: a supplementary agreement is waiting for your signature",
+    "补充服务协议 %(number)s": "amends service agreement %(number)s",
+    "条款": "Term",
+    "原约定": "Current",
+    "签署后，变更的条款立即生效，适用于此后报价的付款；签署前仍按原约定计费。服务协议的其他条款不变。":
+        "Once signed, the changed terms take effect at once for payments priced afterwards; until then fees follow the "
+        "current terms. The rest of the service agreement is unchanged.",
+    "阅读补充协议全文（PDF）": "Read the full supplementary agreement (PDF)",
+    "确认签署补充协议": "Sign the supplementary agreement",
+    "补充协议由企业管理员签署。": "The supplementary agreement is signed by the enterprise administrator.",
+    "已签署的补充协议": "Signed supplementary agreements",
+    "签署": "Signed",
+    "下载 PDF": "Download PDF",
+    "请输入短信验证码并勾选同意补充协议": "Enter the SMS code and tick the box to agree to the supplementary agreement",
+    "补充协议 {number} 已签署，平台已完成电子签章，变更后的商务条款自现在起生效。":
+        "Supplementary agreement {number} is signed and sealed by the platform; the changed commercial terms apply "
+        "from now on.",
+    "服务费等商务条款变更：请在“服务协议”签署补充协议":
+        "The commercial terms (service fee etc.) are changing: sign the supplementary agreement under \u201cService agreement\u201d",
 }
