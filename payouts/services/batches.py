@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from core import audit
+from core.dbstats import analyze_if_grown
 from core.jobs import enqueue_on_commit
 from core.pii import blind_index, mask_name
 from ledger.locks import accounts_for_update
@@ -60,6 +61,7 @@ from risk.services import REJECT, RiskDecision
 from tasks.bulk import payable_work_release_many, payable_work_reserve_many
 from tasks.models import PayableWork
 from tax.bulk import PaymentItem, tax_withhold_many
+from tax.models import TaxAccount, Withholding
 
 logger = logging.getLogger(__name__)
 
@@ -681,6 +683,9 @@ def batch_orders_withhold(*, order_ids, now, known: set | None = None) -> dict[s
     write that sends it, so the common case (figures as quoted) writes no order row here. Returns counts.
     """
     withheld, unpaid, changed_batches = _withhold_orders(list(order_ids), now=now, known=known)
+    if withheld:  # after the commit: a large batch doubles these tables faster than autovacuum analyses them
+        analyze_if_grown(Withholding, ["merchant", "payment_ref", "kind", "member", "liability_date", "account"])
+        analyze_if_grown(TaxAccount, ["member", "entity_code", "year", "last_month"])
     for (code, message), ids in unpaid.items():
         _fail_confirmed(ids, now=now, code=code, message=message)
     for batch_id in changed_batches:  # the batch shows what was really withheld and frozen
