@@ -275,9 +275,14 @@ def agreement_preview(request):
 @require_POST
 @enterprise_required("sign_agreements")
 def agreement_send_code(request):
+    _send_signing_code(request, services.service_agreement_send_code)
+    return redirect("enterprise:merchants-agreement")
+
+
+def _send_signing_code(request, send) -> None:
+    """Send the signer's SMS code with ``send`` (a ``*_send_code`` service) and say so (or why not) on the page."""
     try:
-        sms = services.service_agreement_send_code(merchant=request.merchant, actor=request.user, now=timezone.now(),
-                                                   ip=client_ip(request))
+        sms = send(merchant=request.merchant, actor=request.user, now=timezone.now(), ip=client_ip(request))
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -285,7 +290,6 @@ def agreement_send_code(request):
         if sandbox_sms_visible():
             text += gettext("（演示沙箱短信：{plain_code}）").format(plain_code=sms.plain_code)
         messages.success(request, text)
-    return redirect("enterprise:merchants-agreement")
 
 
 @require_POST
@@ -332,16 +336,7 @@ def terms_amendment_preview(request):
 @require_POST
 @enterprise_required("sign_agreements")
 def terms_amendment_send_code(request):
-    try:
-        sms = services.terms_amendment_send_code(merchant=request.merchant, actor=request.user, now=timezone.now(),
-                                                 ip=client_ip(request))
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        text = gettext("验证码已发送至 {phone_masked}").format(phone_masked=request.user.phone_masked)
-        if sandbox_sms_visible():
-            text += gettext("（演示沙箱短信：{plain_code}）").format(plain_code=sms.plain_code)
-        messages.success(request, text)
+    _send_signing_code(request, services.terms_amendment_send_code)
     return redirect(reverse("enterprise:merchants-agreement") + "#amendment")
 
 

@@ -67,6 +67,12 @@ def _require_signer(actor, merchant: Merchant) -> None:
         raise AgreementNotSignable(_("您的账号未绑定手机号，无法接收签署验证码，请联系客服"))
 
 
+def signer_consent(actor, *, now, ip: str) -> tuple[str, dict]:
+    """The signer's label (masked name, username, role) and the consent block printed in a signed document."""
+    label = f"{actor.name_masked}（{actor.username}，{actor.get_role_display()}）"
+    return label, {"signer_label": label, "signed_at": now, "ip": ip or "未知", "phone_masked": mask_phone(actor.phone)}
+
+
 def service_agreement_send_code(*, merchant: Merchant, actor, now, ip: str = "") -> SmsCode:
     """Send the signing code to the enterprise admin's phone. Raises AgreementNotSignable, AgreementAlreadySigned,
     RoleRequired, SmsCodeTooSoon, RateLimited."""
@@ -90,8 +96,7 @@ def service_agreement_sign(*, merchant: Merchant, actor, code: str, now, ip: str
     if merchant.status != Merchant.Status.APPROVED:
         raise AgreementNotSignable(_("企业状态为“{status}”，不能签署服务协议").format(status=merchant.get_status_display()))
     sms_code_verify(phone=actor.phone, purpose=SmsCode.Purpose.SIGN, code=code, now=now)
-    label = f"{actor.name_masked}（{actor.username}，{actor.get_role_display()}）"
-    consent = {"signer_label": label, "signed_at": now, "ip": ip or "未知", "phone_masked": mask_phone(actor.phone)}
+    label, consent = signer_consent(actor, now=now, ip=ip)
     rendered = render_service_agreement(agreement, consent=consent)
     sealed = sign_pdf(rendered.content, reason=f"{DOCUMENT_TITLE} {agreement.number} 平台电子签章")
     from merchants.services.account import merchant_account_open

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from accounts.models import SmsCode
 from accounts.services import sms_code_send, sms_code_verify
 from core import audit
-from core.pii import mask_phone
 from core.signing import sign_pdf
 from merchants import locks
 from merchants.documents import (
@@ -27,7 +26,7 @@ from merchants.documents import (
 )
 from merchants.exceptions import TermsAmendmentNotPending
 from merchants.models import Merchant, MerchantConfiguration, MerchantDocument, ServiceAgreement, TermsAmendment
-from merchants.services.agreement import _require_signer
+from merchants.services.agreement import _require_signer, signer_consent
 
 DOCUMENT_TITLE = "共享经济综合服务协议补充协议"
 RATE_PLACES = Decimal("0.0001")
@@ -137,8 +136,7 @@ def terms_amendment_sign(*, merchant: Merchant, actor, code: str, now, ip: str =
     if amendment.agreement.status != ServiceAgreement.Status.SIGNED:
         raise TermsAmendmentNotPending(_("补充协议 {number} 所补充的服务协议已终止，不能签署").format(number=amendment.number))
     sms_code_verify(phone=actor.phone, purpose=SmsCode.Purpose.SIGN, code=code, now=now)
-    label = f"{actor.name_masked}（{actor.username}，{actor.get_role_display()}）"
-    consent = {"signer_label": label, "signed_at": now, "ip": ip or "未知", "phone_masked": mask_phone(actor.phone)}
+    label, consent = signer_consent(actor, now=now, ip=ip)
     rendered = render_terms_amendment(amendment, consent=consent)
     sealed = sign_pdf(rendered.content, reason=f"{DOCUMENT_TITLE} {amendment.number} 平台电子签章")
 
