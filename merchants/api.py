@@ -70,6 +70,26 @@ class AgreementSerializer(serializers.Serializer):
     pdf_url = serializers.CharField(allow_null=True)
 
 
+class TermsChangeSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="条款")
+    before = serializers.CharField(help_text="原约定")
+    after = serializers.CharField(help_text="变更后")
+
+
+class TermsAmendmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField(help_text="PENDING 待企业签署 / SIGNED 已签署生效 / WITHDRAWN 已撤回")
+    agreement_number = serializers.CharField(help_text="所补充的服务协议编号")
+    reason = serializers.CharField(allow_blank=True)
+    changes = serializers.DictField(help_text="变更的配置项：{字段: {before, after}}（费率为小数字符串，金额为分）")
+    rows = TermsChangeSerializer(many=True, help_text="协议文本中的条款对照（中文）")
+    proposed_at = serializers.DateTimeField()
+    signed_at = serializers.DateTimeField(allow_null=True)
+    sha256 = serializers.CharField(allow_blank=True, help_text="已签署 PDF 的 SHA-256")
+    pdf_url = serializers.CharField(allow_null=True)
+
+
 class MerchantProfileView(APIView):
     permission_classes = [IsEnterpriseStaff]
 
@@ -149,4 +169,40 @@ class AgreementPdfView(APIView):
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="service-agreement-{agreement.number}.pdf"'
         response["X-Content-SHA256"] = agreement.sha256
+        return response
+
+
+def _amendment_data(request, amendment) -> dict:
+    url = None
+    if amendment.document_id:
+        url = request.build_absolute_uri(f"/api/v1/merchant/terms-amendments/{amendment.pk}/pdf/")
+    return {"id": amendment.pk, "number": amendment.number, "status": amendment.status,
+            "agreement_number": amendment.agreement.number, "reason": amendment.reason, "changes": amendment.changes,
+            "rows": amendment.rows, "proposed_at": amendment.proposed_at, "signed_at": amendment.signed_at,
+            "sha256": amendment.sha256, "pdf_url": url}
+
+
+class TermsAmendmentListView(APIView):
+    permission_classes = [IsEnterpriseStaff]
+
+    @extend_schema(operation_id="merchant_terms_amendments", summary="本企业的补充协议（商务条款变更）", tags=["企业"],
+                   description="平台调整服务费率等商务条款时生成补充协议，企业管理员在企业端用短信验证码签署后生效；"
+                               "此处列出待签署、已签署与已撤回的补充协议（最新在前）。",
+                   responses={200: TermsAmendmentSerializer(many=True), 401: ErrorSerializer})
+    def get(self, request):
+        rows = selectors.terms_amendment_list(merchant=request.merchant)
+        return Response([TermsAmendmentSerializer(_amendment_data(request, row)).data for row in rows])
+
+
+class TermsAmendmentPdfView(APIView):
+    permission_classes = [IsEnterpriseStaff]
+
+    @extend_schema(operation_id="merchant_terms_amendment_pdf", summary="下载已签署的补充协议 PDF（含平台数字签名）",
+                   tags=["企业"], responses={(200, "application/pdf"): OpenApiTypes.BINARY,
+                                             404: OpenApiResponse(ErrorSerializer, description="不存在、未签署或属于其他企业")})
+    def get(self, request, amendment_id: int):
+        amendment, content = selectors.terms_amendment_pdf(merchant=request.merchant, amendment_id=amendment_id)
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="terms-amendment-{amendment.number}.pdf"'
+        response["X-Content-SHA256"] = amendment.sha256
         return response

@@ -41,6 +41,9 @@ api_urlpatterns = [
     path("merchant/agreements/", api.AgreementListView.as_view(), name="merchants-agreements"),
     path("merchant/agreements/<int:agreement_id>/pdf/", api.AgreementPdfView.as_view(),
          name="merchants-agreement-pdf"),
+    path("merchant/terms-amendments/", api.TermsAmendmentListView.as_view(), name="merchants-terms-amendments"),
+    path("merchant/terms-amendments/<int:amendment_id>/pdf/", api.TermsAmendmentPdfView.as_view(),
+         name="merchants-terms-amendment-pdf"),
 ]
 
 enterprise_nav = [

@@ -50,6 +50,14 @@ class TestSignedRequests:
         services.terms_amendment_sign(merchant=merchant, actor=admin, code=code, now=later)
         response, _ = call(partner, "/api/v1/merchant/configuration/")
         assert response.json()["fee_rate"] == "0.0550"
+        response, _ = call(partner, "/api/v1/merchant/terms-amendments/")
+        [amendment] = response.json()
+        assert amendment["status"] == "SIGNED" and amendment["agreement_number"] == partner["agreement"].number
+        assert amendment["changes"] == {"fee_rate": {"before": "0.0600", "after": "0.0550"}}
+        assert amendment["rows"][0]["after"] == "5.50%"
+        pdf, _ = call(partner, f"/api/v1/merchant/terms-amendments/{amendment['id']}/pdf/")
+        assert pdf.status_code == 200 and pdf["X-Content-SHA256"] == amendment["sha256"]
+        assert verify_pdf(pdf.content).ok
         partner["key"].refresh_from_db()
         assert partner["key"].last_used_at is not None
 
@@ -109,6 +117,18 @@ class TestSignedRequests:
     def test_another_enterprises_agreement_is_not_found(self, partner, now, ops_user):
         other_merchant, _, other_agreement = signed(now, ops_user, company_name="北京云测数据科技有限公司")
         response, _ = call(partner, f"/api/v1/merchant/agreements/{other_agreement.pk}/pdf/")
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+    def test_another_enterprises_terms_amendment_is_neither_listed_nor_found(self, partner, now, ops_user):
+        other_merchant, other_admin, other_agreement = signed(now, ops_user, company_name="北京云测数据科技有限公司")
+        services.merchant_configuration_set(merchant=other_merchant, actor=ops_user, now=now, fee_rate="0.0450")
+        later = other_agreement.signed_at + dt.timedelta(minutes=2)
+        code = services.terms_amendment_send_code(merchant=other_merchant, actor=other_admin, now=later).plain_code
+        other = services.terms_amendment_sign(merchant=other_merchant, actor=other_admin, code=code, now=later)
+        listed, _ = call(partner, "/api/v1/merchant/terms-amendments/")
+        assert [a["status"] for a in listed.json()] == ["PENDING"]  # only the partner's own (its 5.50 % proposal)
+        assert listed.json()[0]["pdf_url"] is None  # not signed yet: nothing to download
+        response, _ = call(partner, f"/api/v1/merchant/terms-amendments/{other.pk}/pdf/")
         assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
