@@ -12,7 +12,7 @@ import hashlib
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsEnterpriseStaff
 from core.api import YuanAmountField, idempotent
 from core.money import format_yuan
+from merchants.api import ErrorSerializer
 from payouts import selectors
 from payouts.models import PayoutOrder
 from payouts.services.orders import payout_order_confirm, payout_order_create
@@ -44,6 +45,88 @@ def order_data(order: PayoutOrder) -> dict:
             "finished_at": order.finished_at.isoformat() if order.finished_at else None}
 
 
+STATUSES = [choice for choice, _label in PayoutOrder.Status.choices]
+
+
+class TaxLineSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text=_("IIT 个人所得税 / VAT 增值税 / URBAN_MAINTENANCE、EDUCATION、LOCAL_EDUCATION 附加税费"))
+    label = serializers.CharField()
+    amount_fen = serializers.IntegerField(help_text=_("本笔代扣（分）"))
+    formula = serializers.CharField(help_text=_("计算过程"))
+
+
+class OrderSerializer(serializers.Serializer):
+    """``order_data``: one payout order as the partner sees it. Amounts are yuan as decimal strings."""
+
+    order_no = serializers.CharField(help_text=_("平台订单号"))
+    merchant_order_no = serializers.CharField(help_text=_("企业订单号"))
+    status = serializers.ChoiceField(choices=STATUSES)
+    status_label = serializers.CharField()
+    channel = serializers.ChoiceField(choices=["BANK", "ALIPAY", "WECHAT"])
+    batch_no = serializers.CharField(allow_null=True)
+    line_no = serializers.IntegerField(allow_null=True, help_text=_("批量文件中的行号"))
+    payee_name = serializers.CharField(help_text=_("收款人姓名（脱敏）"))
+    account = serializers.CharField(help_text=_("收款账号（脱敏）"))
+    amount = serializers.CharField(help_text=_("付款金额（元）"))
+    gross = serializers.CharField(help_text=_("税前收入（元）"))
+    tax = serializers.CharField(help_text=_("代扣税费合计（元）"))
+    fee = serializers.CharField(help_text=_("服务费（元）"))
+    fee_explanation = serializers.CharField(help_text=_("服务费计算过程"))
+    paid = serializers.CharField(help_text=_("实发金额（元）"))
+    frozen = serializers.CharField(help_text=_("冻结金额（元）"))
+    tax_lines = TaxLineSerializer(many=True)
+    channel_order_id = serializers.CharField(allow_blank=True, help_text=_("通道流水号"))
+    fail_code = serializers.CharField(allow_blank=True)
+    fail_message = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class OrderPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = OrderSerializer(many=True)
+
+
+class BatchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    batch_no = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    channel = serializers.CharField()
+    filename = serializers.CharField()
+    file_sha256 = serializers.CharField()
+
+
+class BatchUploadedSerializer(BatchSerializer):
+    progress_url = serializers.CharField(help_text=_("轮询此地址查看校验、报价与发放进度"))
+
+
+class BatchProgressSerializer(serializers.Serializer):
+    batch_no = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    stage = serializers.CharField(allow_blank=True)
+    stage_label = serializers.CharField(allow_blank=True)
+    line_count = serializers.IntegerField()
+    checked_lines = serializers.IntegerField()
+    order_count = serializers.IntegerField()
+    error_count = serializers.IntegerField()
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text=_("各状态的订单数"))
+    done = serializers.IntegerField(help_text=_("已结束（成功或失败）的订单数"))
+    percent = serializers.IntegerField()
+    paid_fen = serializers.IntegerField(help_text=_("已付款金额（分）"))
+    finished = serializers.BooleanField(help_text=_("为 true 时无需再轮询"))
+
+
+ERRORS = {400: OpenApiResponse(ErrorSerializer, description=_("请求内容有误：code、message 说明哪个字段、如何修改")),
+          401: OpenApiResponse(ErrorSerializer, description=_("签名无效或未认证")),
+          404: OpenApiResponse(ErrorSerializer, description=_("不存在或属于其他企业"))}
+IDEMPOTENCY_ERRORS = {409: OpenApiResponse(ErrorSerializer, description=_(
+    "同一 Idempotency-Key 已用于不同的请求内容，或同一请求正在处理中"))}
+
+
 class OrderCreateInput(serializers.Serializer):
     payable_id = serializers.IntegerField(help_text=_("已验收待付款工作的编号"))
     amount = YuanAmountField(required=False, help_text=_("金额（元，字符串），默认验收金额"))
@@ -56,9 +139,16 @@ class OrderCreateInput(serializers.Serializer):
 class PayoutOrdersApi(APIView):
     permission_classes = [IsEnterpriseStaff]
 
-    @extend_schema(operation_id="payouts_orders_list", tags=["payouts"], parameters=[
-        OpenApiParameter(name, str) for name in ("merchant_order_no", "order_no", "worker", "status", "date_from",
-                                                 "date_to")])
+    @extend_schema(operation_id="payouts_orders_list", tags=["payouts"], summary=_("查询付款订单"),
+                   parameters=[
+                       OpenApiParameter("merchant_order_no", str, description=_("企业订单号")),
+                       OpenApiParameter("order_no", str, description=_("平台订单号")),
+                       OpenApiParameter("worker", str, description=_("收款人身份证号，或脱敏后的姓名（如“王*明”）")),
+                       OpenApiParameter("status", str, enum=STATUSES),
+                       OpenApiParameter("date_from", str, description=_("创建日期起（YYYY-MM-DD）")),
+                       OpenApiParameter("date_to", str, description=_("创建日期止（YYYY-MM-DD，含当日）")),
+                       OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+                   responses={200: OrderPageSerializer, 401: ERRORS[401]})
     def get(self, request):
         import datetime as dt
 
@@ -79,7 +169,8 @@ class PayoutOrdersApi(APIView):
         return paginator.get_paginated_response([order_data(o) for o in page])
 
     @extend_schema(operation_id="payouts_orders_create", tags=["payouts"], request=OrderCreateInput,
-                   parameters=[IDEMPOTENCY_HEADER])
+                   summary=_("创建并确认一笔付款（冻结资金、代扣税费、发送通道）"), parameters=[IDEMPOTENCY_HEADER],
+                   responses={201: OrderSerializer, **ERRORS, **IDEMPOTENCY_ERRORS})
     @idempotent("payouts.order.create")
     def post(self, request):
         data = OrderCreateInput(data=request.data)
@@ -98,7 +189,10 @@ class PayoutOrdersApi(APIView):
 class PayoutOrderApi(APIView):
     permission_classes = [IsEnterpriseStaff]
 
-    @extend_schema(operation_id="payouts_orders_get", tags=["payouts"])
+    @extend_schema(operation_id="payouts_orders_get", tags=["payouts"], summary=_("查询一笔付款订单"),
+                   parameters=[OpenApiParameter("by", str, enum=["order_no", "merchant_order_no"], description=_(
+                       "路径中的编号是平台订单号（默认）还是企业订单号"))],
+                   responses={200: OrderSerializer, 401: ERRORS[401], 404: ERRORS[404]})
     def get(self, request, order_no: str):
         by_merchant_no = request.query_params.get("by") == "merchant_order_no"
         order = selectors.payout_order_get(merchant=request.merchant,
@@ -110,7 +204,8 @@ class PayoutOrderApi(APIView):
 class PayoutBatchProgressApi(APIView):
     permission_classes = [IsEnterpriseStaff]
 
-    @extend_schema(operation_id="payouts_batches_progress", tags=["payouts"])
+    @extend_schema(operation_id="payouts_batches_progress", tags=["payouts"], summary=_("批次进度（校验、报价、发放）"),
+                   responses={200: BatchProgressSerializer, 401: ERRORS[401], 404: ERRORS[404]})
     def get(self, request, batch_id: int):
         return Response(selectors.payout_batch_progress(merchant=request.merchant, batch_id=batch_id))
 
@@ -132,8 +227,9 @@ class PayoutBatchesApi(APIView):
 
     permission_classes = [IsEnterpriseStaff]
 
-    @extend_schema(operation_id="payouts_batches_upload", tags=["payouts"],
-                   request={"multipart/form-data": BatchUploadInput}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(operation_id="payouts_batches_upload", tags=["payouts"], summary=_("上传批量付款文件"),
+                   request={"multipart/form-data": BatchUploadInput}, parameters=[IDEMPOTENCY_HEADER],
+                   responses={202: BatchUploadedSerializer, 400: ERRORS[400], 401: ERRORS[401], **IDEMPOTENCY_ERRORS})
     def post(self, request):
         from core.idempotency import fingerprint, run_idempotent
         from payouts.services.batches import payout_batch_upload
@@ -170,7 +266,8 @@ class PayoutBatchConfirmApi(APIView):
     permission_classes = [IsEnterpriseStaff]
 
     @extend_schema(operation_id="payouts_batches_confirm", tags=["payouts"], request=None,
-                   parameters=[IDEMPOTENCY_HEADER])
+                   summary=_("确认已报价的批次（冻结资金、代扣税费、发放）"), parameters=[IDEMPOTENCY_HEADER],
+                   responses={200: BatchSerializer, **ERRORS, **IDEMPOTENCY_ERRORS})
     @idempotent("payouts.batch.confirm")
     def post(self, request, batch_id: int):
         from payouts.services.batches import payout_batch_confirm_verified

@@ -1994,4 +1994,66 @@ EN = {
         "from now on.",
     "服务费等商务条款变更：请在“服务协议”签署补充协议":
         "The commercial terms (service fee etc.) are changing: sign the supplementary agreement under \u201cService agreement\u201d",
+    'IIT 个人所得税 / VAT 增值税 / URBAN_MAINTENANCE、EDUCATION、LOCAL_EDUCATION 附加税费':
+        'IIT individual income tax / VAT value-added tax / URBAN_MAINTENANCE, EDUCATION, LOCAL_EDUCATION surcharges',
+    '本笔代扣（分）':
+        'Withheld by this payment (fen)',
+    '批量文件中的行号':
+        'Line number in the batch file',
+    '收款人姓名（脱敏）':
+        'Payee name (masked)',
+    '收款账号（脱敏）':
+        'Payee account (masked)',
+    '付款金额（元）':
+        'Payment amount (yuan)',
+    '税前收入（元）':
+        'Gross income (yuan)',
+    '代扣税费合计（元）':
+        'Taxes withheld in total (yuan)',
+    '服务费（元）':
+        'Service fee (yuan)',
+    '服务费计算过程':
+        'How the service fee was computed',
+    '实发金额（元）':
+        'Amount paid out (yuan)',
+    '冻结金额（元）':
+        'Amount frozen (yuan)',
+    '轮询此地址查看校验、报价与发放进度':
+        'Poll this address for the progress of checking, quoting and paying',
+    '各状态的订单数':
+        'Orders by status',
+    '已结束（成功或失败）的订单数':
+        'Orders ended (paid or failed)',
+    '已付款金额（分）':
+        'Amount paid (fen)',
+    '为 true 时无需再轮询':
+        'When true, stop polling',
+    '请求内容有误：code、message 说明哪个字段、如何修改':
+        'The request is invalid: code and message say which field and how to fix it',
+    '签名无效或未认证':
+        'Invalid signature or not authenticated',
+    '不存在或属于其他企业':
+        'Does not exist or belongs to another enterprise',
+    '同一 Idempotency-Key 已用于不同的请求内容，或同一请求正在处理中':
+        'The same Idempotency-Key was used with a different request, or the same request is still being processed',
+    '查询付款订单':
+        'Query payout orders',
+    '收款人身份证号，或脱敏后的姓名（如“王*明”）':
+        "The payee's ID number, or the masked name (e.g. “王*明”)",
+    '创建日期起（YYYY-MM-DD）':
+        'Created on or after (YYYY-MM-DD)',
+    '创建日期止（YYYY-MM-DD，含当日）':
+        'Created on or before (YYYY-MM-DD, inclusive)',
+    '创建并确认一笔付款（冻结资金、代扣税费、发送通道）':
+        'Create and confirm a payment (funds frozen, taxes withheld, sent to the channel)',
+    '查询一笔付款订单':
+        'Get one payout order',
+    '路径中的编号是平台订单号（默认）还是企业订单号':
+        'Whether the number in the path is the platform order number (default) or the enterprise order number',
+    '批次进度（校验、报价、发放）':
+        'Batch progress (checking, quoting, paying)',
+    '上传批量付款文件':
+        'Upload a batch payment file',
+    '确认已报价的批次（冻结资金、代扣税费、发放）':
+        'Confirm a quoted batch (funds frozen, taxes withheld, paid out)',
 }

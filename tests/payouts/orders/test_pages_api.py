@@ -181,3 +181,43 @@ def test_api_batch_upload_refuses_a_disabled_channel_with_a_reason(funded, payee
                                                     "channel": "PAYPAL"}, format="multipart",
                         HTTP_IDEMPOTENCY_KEY="b-9")
     assert response.status_code == 400 and response.json()["code"] == "validation_failed"
+
+
+def test_api_answers_are_what_the_openapi_schema_documents(funded, payees, enterprise_admin, channel, now,
+                                                          django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from payouts.api_orders import (
+        BatchProgressSerializer,
+        BatchSerializer,
+        BatchUploadedSerializer,
+        OrderPageSerializer,
+        OrderSerializer,
+    )
+
+    api = APIClient()
+    api.force_authenticate(enterprise_admin)
+    created = api.post("/api/v1/payouts/orders", {"payable_id": payees[1].payable_id, "merchant_order_no": "DOC-1",
+                                                  "channel": "BANK"}, format="json", HTTP_IDEMPOTENCY_KEY="d-1")
+    assert set(created.json()) == set(OrderSerializer().fields)
+    assert set(created.json()["tax_lines"][0]) == {"kind", "label", "amount_fen", "formula"}
+    listed = api.get("/api/v1/payouts/orders").json()
+    assert set(listed) == set(OrderPageSerializer().fields) and set(listed["results"][0]) == set(OrderSerializer().fields)
+    with django_capture_on_commit_callbacks(execute=True):
+        uploaded = api.post("/api/v1/payouts/batches", {"file": SimpleUploadedFile("pay.csv", batch_csv(payees[2:4])),
+                                                        "channel": "BANK"}, format="multipart", HTTP_IDEMPOTENCY_KEY="d-2")
+    assert set(uploaded.json()) == set(BatchUploadedSerializer().fields)
+    assert set(api.get(uploaded.json()["progress_url"]).json()) == set(BatchProgressSerializer().fields)
+    confirmed = api.post(f"/api/v1/payouts/batches/{uploaded.json()['id']}/confirm", HTTP_IDEMPOTENCY_KEY="d-3")
+    assert set(confirmed.json()) == set(BatchSerializer().fields)
+
+    schema = api.get("/api/schema/?format=json").json()
+    for path, method, status in [("/api/v1/payouts/orders", "post", "201"), ("/api/v1/payouts/orders", "get", "200"),
+                                 ("/api/v1/payouts/orders/{order_no}", "get", "200"),
+                                 ("/api/v1/payouts/batches", "post", "202"),
+                                 ("/api/v1/payouts/batches/{batch_id}/progress", "get", "200"),
+                                 ("/api/v1/payouts/batches/{batch_id}/confirm", "post", "200")]:
+        operation = schema["paths"][path][method]
+        assert "$ref" in operation["responses"][status]["content"]["application/json"]["schema"], (path, method)
+        assert operation["summary"]
+    assert "409" in schema["paths"]["/api/v1/payouts/orders"]["post"]["responses"]
