@@ -72,3 +72,23 @@ class PayoutAccountDuplicate(Conflict):
 
 class WorkerNotFound(NotFound):
     code = "not_found"
+
+
+class TerminationBlocked(InvalidState):
+    """解约 refused: the worker still has payouts in flight, accepted work not yet paid or tasks in progress with this
+    enterprise. ``extra`` holds the counts (``payouts_in_flight``, ``work_unpaid``, ``assignments_in_progress``)."""
+
+    code = "termination_blocked"
+
+
+class NotTerminable(InvalidState):
+    """The relationship is already terminated."""
+
+    code = "not_terminable"
+
+
+class RelationshipTerminated(Conflict):
+    """The person was with this enterprise before and the relationship was terminated: a new invitation is refused
+    (one relationship per worker and enterprise; re-opening it is an operations matter)."""
+
+    code = "relationship_terminated"

@@ -142,6 +142,10 @@ class MemberMerchant(FSMModelMixin, TenantOwnedModel):
         API = "API", _("合作方接口")
         OFFLINE = "OFFLINE", _("线下登记（运营代办）")
 
+    class Side(models.TextChoices):
+        ENTERPRISE = "ENTERPRISE", _("企业")
+        WORKER = "WORKER", _("灵工人员")
+
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="relationships",
                                null=True, blank=True, verbose_name=_("灵工人员"))
     status = FSMField(_("状态"), max_length=16, choices=Status.choices, default=Status.INVITED, protected=True)
@@ -160,6 +164,10 @@ class MemberMerchant(FSMModelMixin, TenantOwnedModel):
     reminder_count = models.PositiveIntegerField(_("提醒次数"), default=0)
     signed_at = models.DateTimeField(_("签约时间"), null=True, blank=True)
     terminated_at = models.DateTimeField(_("解约时间"), null=True, blank=True)
+    terminated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", verbose_name=_("解约操作人"))
+    terminated_by_side = models.CharField(_("解约方"), max_length=16, choices=Side.choices, blank=True)
+    termination_reason = models.TextField(_("解约原因"), blank=True)
 
     class Meta:
         verbose_name = _("企业与灵工人员关系")
@@ -174,6 +182,8 @@ class MemberMerchant(FSMModelMixin, TenantOwnedModel):
                                     name="member_merchant_invite_phone_unique"),
             models.CheckConstraint(condition=~Q(status="SIGNED") | Q(signed_at__isnull=False),
                                    name="member_merchant_signed_has_time"),
+            models.CheckConstraint(condition=~Q(status="TERMINATED") | Q(terminated_at__isnull=False),
+                                   name="member_merchant_terminated_has_time"),
             models.CheckConstraint(condition=Q(status__in=["INVITED", "TERMINATED"]) | Q(member__isnull=False),
                                    name="member_merchant_linked_after_invite"),
         ]
@@ -199,8 +209,13 @@ class MemberMerchant(FSMModelMixin, TenantOwnedModel):
 
     @transition(field=status, source=[Status.INVITED, Status.REGISTERED, Status.VERIFIED, Status.SIGNED],
                 target=Status.TERMINATED)
-    def terminate(self, *, at) -> None:
+    def terminate(self, *, at, by=None, side: str = "", reason: str = "") -> None:
+        """解约. The invitation link stops working (``invite_token`` cleared); the row stays, with its agreement."""
         self.terminated_at = at
+        self.terminated_by = by
+        self.terminated_by_side = side
+        self.termination_reason = reason
+        self.invite_token = None
 
     @property
     def invite_name_masked(self) -> str:
@@ -247,6 +262,8 @@ class Agreement(TenantOwnedModel):
     signed_ip = models.GenericIPAddressField(_("签署 IP"), null=True, blank=True)
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                   verbose_name=_("签署/登记人"))
+    # set when either side ends the relationship (解约); the signed file is kept unchanged
+    terminated_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("合作协议")

@@ -26,7 +26,8 @@ def member_for_user(*, user) -> Member | None:
 def worker_eligibility(*, member: Member | None, merchant) -> Eligibility:
     """May ``member`` take tasks from and be paid by ``merchant``? If not, what is missing and where to fix it.
 
-    A worker must be real-name verified on the platform and have signed the cooperation agreement with this enterprise.
+    A worker must be real-name verified on the platform and have signed the cooperation agreement with this enterprise
+    (and not terminated it since: code ``terminated``).
     (Where to pay them is the payouts app's question: ``payout_account_default``.)
     """
     missing = []
@@ -36,7 +37,11 @@ def worker_eligibility(*, member: Member | None, merchant) -> Eligibility:
     if member is not None:
         relationship = (MemberMerchant.objects.for_tenant(merchant).filter(member=member)
                         .order_by("id").first())
-    if relationship is None or relationship.status != MemberMerchant.Status.SIGNED:
+    if relationship is not None and relationship.status == MemberMerchant.Status.TERMINATED:
+        missing.append({"code": "terminated",
+                        "message": _("已与“{kind}”解约，不能再承接其任务或收款").format(kind=merchant.name),
+                        "url": "/m/enterprises/"})
+    elif relationship is None or relationship.status != MemberMerchant.Status.SIGNED:
         missing.append({"code": "not_signed", "message": _("请先与“{kind}”签署合作协议").format(kind=merchant.name),
                         "url": "/m/agreements/"})
     return Eligibility(ok=not missing, missing=missing)

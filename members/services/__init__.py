@@ -1,4 +1,5 @@
-"""Every write of the members app (its public API): verification, invitations, agreements, payout accounts, offline.
+"""Every write of the members app (its public API): verification, invitations, agreements, payout accounts, offline,
+termination (解约).
 
 All functions are keyword-only, take ``now`` and the acting user, raise ``members.exceptions`` errors and are audited.
 """
@@ -14,10 +15,12 @@ from members.services.invitations import (
 )
 from members.services.offline import member_register_offline
 from members.services.payout_accounts import payout_account_add, payout_account_remove, payout_account_set_default
+from members.services.termination import relationship_terminate, relationship_terminate_by_member
 from members.services.verification import member_verify
 
 __all__ = [
     "agreement_sign", "agreement_sign_code_send", "agreement_text_html", "invitation_accept", "invite_link",
     "member_ensure", "member_register_offline", "member_verify", "payout_account_add", "payout_account_remove",
-    "payout_account_set_default", "worker_invite", "worker_invite_upload", "worker_remind",
+    "payout_account_set_default", "relationship_terminate", "relationship_terminate_by_member", "worker_invite",
+    "worker_invite_upload", "worker_remind",
 ]

@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from accounts.services import sms_send
@@ -17,7 +18,14 @@ from core.pii import blind_index, mask_id_number, mask_phone
 from core.tenancy import get_for_tenant
 from core.validators import validate_mobile, validate_resident_id
 from members import conf
-from members.exceptions import AlreadyInvited, InvitationInvalid, NotSignable, ReminderTooSoon, UploadRejected
+from members.exceptions import (
+    AlreadyInvited,
+    InvitationInvalid,
+    NotSignable,
+    RelationshipTerminated,
+    ReminderTooSoon,
+    UploadRejected,
+)
 from members.models import MemberMerchant
 from members.rules import check_age
 from members.services._common import clean_name, local_date, member_ensure
@@ -47,8 +55,10 @@ def _validated(*, name: str, id_number: str, phone: str, today: dt.date) -> tupl
 
 
 def _existing(merchant, *, id_index: str, phone_index: str) -> tuple[str, MemberMerchant] | None:
-    """An open relationship of this enterprise with the same person (by the invited ID/phone or the linked member)."""
-    rows = MemberMerchant.objects.for_tenant(merchant).exclude(status=MemberMerchant.Status.TERMINATED)
+    """A relationship of this enterprise with the same person (by the invited ID/phone or the linked member), open or
+    terminated: there is one row per worker and enterprise, so a terminated one is not invited again (see
+    ``_already_invited``)."""
+    rows = MemberMerchant.objects.for_tenant(merchant)
     by_id = rows.filter(invite_id_number_index=id_index).first() or rows.filter(
         member__id_number_index=id_index).first()
     if by_id:
@@ -60,7 +70,14 @@ def _existing(merchant, *, id_index: str, phone_index: str) -> tuple[str, Member
     return None
 
 
-def _already_invited(column: str, relationship: MemberMerchant, value_masked: str) -> AlreadyInvited:
+TERMINATED_MESSAGE = gettext_lazy("该人员已与本企业解约；如需重新合作，请联系平台运营")
+
+
+def _already_invited(column: str, relationship: MemberMerchant, value_masked: str) -> DomainError:
+    if relationship.status == MemberMerchant.Status.TERMINATED:
+        return RelationshipTerminated(str(TERMINATED_MESSAGE), extra={
+            "column": column, "relationship_id": relationship.pk,
+            "form_field": "id_number" if column == "身份证号" else "phone"})
     return AlreadyInvited(
         _("{column} {value_masked} 的人员已在本企业名单中（状态：{status}），无需重复邀请；如需再次通知，请在人员列表中点“提醒”").format(column=column, value_masked=value_masked, status=relationship.get_status_display()),
         extra={"column": column, "relationship_id": relationship.pk, "form_field": "id_number" if column == "身份证号" else "phone"},
@@ -86,7 +103,8 @@ def worker_invite(*, merchant, name: str, id_number: str, phone: str, actor, now
                   source: str = MemberMerchant.Source.PORTAL) -> MemberMerchant:
     """Invite one worker: the relationship is INVITED and an SMS with the invitation link is sent after commit.
 
-    Raises ValidationFailed (``extra.column``), AgeNotAllowed, AlreadyInvited.
+    Raises ValidationFailed (``extra.column``), AgeNotAllowed, AlreadyInvited, RelationshipTerminated (the person was
+    with this enterprise and the relationship was terminated: re-opening it is for operations).
     """
     name, id_number, phone = _validated(name=name, id_number=id_number, phone=phone, today=local_date(now))
     clash = _existing(merchant, id_index=blind_index(id_number, purpose="id_number"),
@@ -136,8 +154,8 @@ def worker_invite_upload(*, merchant, filename: str, content: bytes, actor, now:
         clash = _existing(merchant, id_index=id_index, phone_index=phone_index)
         if clash:
             column, relationship = clash
-            errors.append({"line": row.line, "column": column,
-                           "message": _("该人员已在本企业名单中（状态：{status}），请从文件中删除此行").format(status=relationship.get_status_display())})
+            errors.append({"line": row.line, "column": column, "message": str(TERMINATED_MESSAGE)
+                           if relationship.status == MemberMerchant.Status.TERMINATED else _("该人员已在本企业名单中（状态：{status}），请从文件中删除此行").format(status=relationship.get_status_display())})
             continue
         clean.append((name, id_number, phone))
     if errors:
