@@ -57,3 +57,11 @@ class OfflineRegistrationForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["merchant"].queryset = Merchant.objects.order_by("name", "id")
+
+
+class TerminateForm(forms.Form):
+    """解约: the reason is required (both sides see it); the services check what is still open."""
+
+    reason = forms.CharField(label=_("解约原因"), max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+                             error_messages={"required": _("请填写解约原因")})

@@ -17,6 +17,7 @@ member_urlpatterns = [
     path("agreements/sign/<int:relationship_id>/", mobile.agreement_sign, name="members-sign"),
     path("agreements/sign/<int:relationship_id>/code/", mobile.agreement_sign_code, name="members-sign-code"),
     path("agreements/<int:agreement_id>/download/", mobile.agreement_download, name="members-agreement-download"),
+    path("enterprises/<int:relationship_id>/terminate/", mobile.relationship_terminate, name="members-terminate"),
     path("accounts/", mobile.accounts, name="members-accounts"),
 ]
 
@@ -27,6 +28,7 @@ enterprise_urlpatterns = [
     path("workers/template.<str:fmt>", enterprise.worker_template, name="members-template"),
     path("workers/<int:relationship_id>/remind/", enterprise.worker_remind, name="members-remind"),
     path("workers/<int:relationship_id>/agreement/", enterprise.worker_agreement, name="members-agreement"),
+    path("workers/<int:relationship_id>/terminate/", enterprise.worker_terminate, name="members-terminate"),
 ]
 
 api_urlpatterns = [

@@ -2056,4 +2056,80 @@ EN = {
         'Upload a batch payment file',
     '确认已报价的批次（冻结资金、代扣税费、发放）':
         'Confirm a quoted batch (funds frozen, taxes withheld, paid out)',
+    '解约原因':
+        'Termination reason',
+    '请填写解约原因':
+        'Please give the reason for the termination',
+    '解约操作人':
+        'Terminated by (user)',
+    '解约方':
+        'Terminated by (side)',
+    '解除时间':
+        'Terminated at',
+    '该人员已解约。':
+        "This worker's relationship has already been terminated.",
+    '已与该人员解约。':
+        'The relationship with this worker has been terminated.',
+    '与该企业的合作已解除。':
+        'Your cooperation with this enterprise has already ended.',
+    '已与“{kind}”解除合作。':
+        'Your cooperation with “{kind}” has ended.',
+    '已与“{kind}”解约，不能再承接其任务或收款':
+        'The relationship with “{kind}” has been terminated: no more tasks or payments from it',
+    '该人员已与本企业解约；如需重新合作，请联系平台运营':
+        "This person's relationship with your enterprise was terminated; to work together again, please contact platform operations",
+    '解约原因最多 {n} 个字':
+        'The termination reason may have at most {n} characters',
+    '该合作关系已于 {at:%Y-%m-%d %H:%M} 解除，无需重复操作':
+        'This relationship was already terminated on {at:%Y-%m-%d %H:%M}; nothing more to do',
+    '{n} 笔在途付款':
+        '{n} payout(s) in flight',
+    '{n} 笔已验收待付款的工作':
+        '{n} piece(s) of accepted work not yet paid',
+    '完成付款':
+        'complete the payments',
+    '等待企业完成付款':
+        'wait for the enterprise to complete the payments',
+    '{n} 项进行中的任务':
+        '{n} task(s) in progress',
+    '结束进行中的任务（验收或由人员放弃）':
+        'close the tasks in progress (accept them, or the worker withdraws)',
+    '完成或放弃进行中的任务':
+        'finish or withdraw from the tasks in progress',
+    '该人员在本企业还有 {items}，请先{actions}后再解约':
+        'This worker still has {items} with your enterprise; please {actions} before terminating',
+    '您在该企业还有 {items}，请先{actions}后再解除合作':
+        'You still have {items} with this enterprise; please {actions} before ending the cooperation',
+    '、':
+        ', ',
+    '并':
+        ' and ',
+    '解约':
+        'Terminate',
+    '返回人员列表':
+        'Back to the worker list',
+    '解约后，该人员不能再承接本企业的任务，本企业也不能再向其付款；已签署的合作协议标记为已解除，文件仍可下载。解约前须先完成在途付款、付清已验收的工作并结束进行中的任务。解约后如需重新合作，请联系平台运营。':
+        "After termination the worker can no longer take your enterprise's tasks and you can no longer pay them; the signed cooperation agreement is marked as terminated and can still be downloaded. Before terminating, let payouts in flight complete, pay all accepted work and close the tasks in progress. To work together again afterwards, contact platform operations.",
+    '该人员在本企业还有：在途付款 %(a)s 笔，已验收待付款的工作 %(b)s 笔，进行中的任务 %(c)s 项。':
+        'Still open with your enterprise: %(a)s payout(s) in flight, %(b)s piece(s) of accepted work not yet paid, %(c)s task(s) in progress.',
+    '确认解约':
+        'Confirm termination',
+    '人员解除':
+        'Ended by the worker',
+    '企业解约':
+        'Terminated by the enterprise',
+    '由您解除':
+        'Ended by you',
+    '由企业解约':
+        'Terminated by the enterprise',
+    '解除合作':
+        'End cooperation',
+    '解除合作后，您不能再承接该企业的任务，也不会再收到该企业的付款；已签署的合作协议标记为已解除，仍可下载。解除前须先完成或放弃进行中的任务，并等待该企业的付款全部完成。':
+        "After ending the cooperation you can no longer take this enterprise's tasks or receive its payments; the signed cooperation agreement is marked as terminated and can still be downloaded. Before ending it, finish or withdraw from your tasks in progress and wait until the enterprise's payments to you are complete.",
+    '您在该企业还有：在途付款 %(a)s 笔，已验收待付款的工作 %(b)s 笔，进行中的任务 %(c)s 项。':
+        'Still open with this enterprise: %(a)s payout(s) in flight, %(b)s piece(s) of accepted work not yet paid, %(c)s task(s) in progress.',
+    '确认解除合作':
+        'Confirm ending the cooperation',
+    '返回我的企业':
+        'Back to my enterprises',
 }

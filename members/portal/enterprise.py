@@ -1,5 +1,5 @@
 """The enterprise portal's worker pages: the list with every worker's state, invitations (one or a file), reminders,
-the list templates and agreement downloads."""
+the list templates, agreement downloads and 解约 (a confirmation page with the reason, then one POST)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.permissions import enterprise_required
+from accounts.views import client_ip
 from core.exceptions import DomainError
 from members import conf, selectors, services, uploads
-from members.forms import InviteForm, UploadForm
+from members.forms import InviteForm, TerminateForm, UploadForm
 from members.models import MemberMerchant
+from members.services.termination import open_items
 
 WORKERS_PER_PAGE = 100
 
@@ -92,6 +94,36 @@ def worker_remind(request, relationship_id: int):
     else:
         messages.success(request, _("提醒短信已发送。"))
     return redirect("enterprise:members-workers")
+
+
+@enterprise_required("manage_workers")
+@require_http_methods(["GET", "POST"])
+def worker_terminate(request, relationship_id: int):
+    """解约: GET shows who, what is still open and asks for the reason; POST ends the relationship."""
+    try:
+        relationship = selectors.relationship_get(merchant=request.merchant, relationship_id=relationship_id)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("enterprise:members-workers")
+    if relationship.status == MemberMerchant.Status.TERMINATED and request.method == "GET":
+        messages.info(request, _("该人员已解约。"))
+        return redirect("enterprise:members-workers")
+    form = TerminateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.relationship_terminate(merchant=request.merchant, relationship_id=relationship.pk,
+                                            actor=request.user, now=timezone.now(),
+                                            reason=form.cleaned_data["reason"], ip=client_ip(request))
+        except DomainError as error:
+            field = (error.extra or {}).get("form_field")
+            form.add_error(field if field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("已与该人员解约。"))
+            return redirect("enterprise:members-workers")
+    return render(request, "members/enterprise/terminate.html", {
+        "relationship": relationship, "form": form, "open": open_items(relationship=relationship),
+        "agreement": selectors.agreement_of(relationship),
+    }, status=400 if form.errors else 200)
 
 
 @enterprise_required("view")

@@ -1,4 +1,5 @@
-"""The worker's mobile pages: my verification, my enterprises (and invitations), my agreements, my payout accounts."""
+"""The worker's mobile pages: my verification, my enterprises (and invitations, and 解除合作), my agreements, my payout
+accounts."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from accounts.permissions import worker_required
 from accounts.views import client_ip, sandbox_sms_visible
 from core.exceptions import DomainError
 from members import conf, selectors, services
-from members.forms import PayoutAccountForm, SignForm, VerifyForm
+from members.forms import PayoutAccountForm, SignForm, TerminateForm, VerifyForm
 from members.models import MemberMerchant
 from members.services.agreements import relationship_for_member
+from members.services.termination import open_items
 from members.services.verification import attempts_counted_today
 
 
@@ -73,6 +75,35 @@ def enterprises(request):
         "relationships": selectors.relationship_list_for_member(member=member),
         "invitations": selectors.pending_invitations_for_user(user=request.user),
     })
+
+
+@worker_required()
+@require_http_methods(["GET", "POST"])
+def relationship_terminate(request, relationship_id: int):
+    """解除合作 with one enterprise: GET shows what is still open and asks for the reason; POST ends it."""
+    member = selectors.member_for_user(user=request.user)
+    try:
+        relationship = relationship_for_member(member=member, relationship_id=relationship_id)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("m:members-enterprises")
+    if relationship.status == MemberMerchant.Status.TERMINATED and request.method == "GET":
+        messages.info(request, _("与该企业的合作已解除。"))
+        return redirect("m:members-enterprises")
+    form = TerminateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.relationship_terminate_by_member(user=request.user, relationship_id=relationship.pk,
+                                                      now=timezone.now(), reason=form.cleaned_data["reason"],
+                                                      ip=client_ip(request))
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("已与“{kind}”解除合作。").format(kind=relationship.merchant.name))
+            return redirect("m:members-enterprises")
+    return render(request, "members/m/terminate.html", {
+        "relationship": relationship, "form": form, "open": open_items(relationship=relationship),
+    }, status=400 if form.errors else 200)
 
 
 @worker_required()
