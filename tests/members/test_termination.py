@@ -370,3 +370,24 @@ class TestPages:
         assert "1 piece(s) of accepted work not yet paid" in error.value.message
         assert not any("\u4e00" <= c <= "\u9fff" for c in error.value.message)
 
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_both_sides_terminating_at_once_end_it_once(now):
+    from core.testing.concurrency import race
+    from core.testing.factories import MerchantFactory
+
+    merchant = MerchantFactory()
+    admin = EnterpriseUserFactory(merchant=merchant)
+    member = task_worker(merchant)
+    relationship = MemberMerchant.objects.get(member=member)
+    outcomes = race(
+        lambda: services.relationship_terminate(merchant=merchant, relationship_id=relationship.pk, actor=admin,
+                                                now=now, reason=REASON),
+        lambda: services.relationship_terminate_by_member(user=member.user, relationship_id=relationship.pk,
+                                                          now=now, reason="不再合作"),
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["MemberMerchant", "NotTerminable"]
+    assert AuditRecord.objects.filter(event="members.relationship.terminated",
+                                      subject_id=str(relationship.pk)).count() == 1
