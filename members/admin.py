@@ -66,7 +66,7 @@ class MemberMerchantAdmin(ReadOnlyAdmin):
     list_select_related = ("merchant", "member", "member__user", "agreement")
     fields = ("merchant", "member", "worker_name", "worker_phone", "worker_id_number", "status", "source",
               "invited_by", "invited_at", "registered_at", "signed_at", "reminder_count", "last_reminded_at",
-              "agreement_link")
+              "agreement_link", "terminated_at", "terminated_by_side", "terminated_by", "termination_reason")
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -391,3 +391,21 @@ def test_both_sides_terminating_at_once_end_it_once(now):
     assert sorted(type(o).__name__ for o in outcomes) == ["MemberMerchant", "NotTerminable"]
     assert AuditRecord.objects.filter(event="members.relationship.terminated",
                                       subject_id=str(relationship.pk)).count() == 1
+
+
+def test_operations_see_who_ended_it_and_why(client, signed, merchant, enterprise_admin, now):
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from core.testing.factories import UserFactory
+
+    services.relationship_terminate(merchant=merchant, relationship_id=signed.pk, actor=enterprise_admin, now=now,
+                                    reason=REASON)
+    ops = UserFactory(role="OPS_ADMIN", is_superuser=True)
+    device = TOTPDevice.objects.create(user=ops, name="test", confirmed=True)
+    client.force_login(ops)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    page = client.get(f"/ops/members/membermerchant/{signed.pk}/change/").content.decode()
+    assert REASON in page and "解约原因" in page and "已解约" in page
