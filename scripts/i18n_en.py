@@ -2132,4 +2132,6 @@ EN = {
         'Confirm ending the cooperation',
     '返回我的企业':
         'Back to my enterprises',
+    '该灵工人员已与“{merchant}”解约，不能再向其付款':
+        'This worker has ended the cooperation with “{merchant}”: no more payments can be made to them',
 }

@@ -409,8 +409,10 @@ def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry,
         .values_list(*_Payee.__slots__[1:])}
     member_ids = sorted({m.pk for m in members.values()})
     member_set = set(member_ids)
-    signed = set(MemberMerchant.objects.for_tenant(merchant).filter(
-        member_id__any=member_set, status=MemberMerchant.Status.SIGNED).values_list("member_id", flat=True))
+    relationships = dict(MemberMerchant.objects.for_tenant(merchant).filter(
+        member_id__any=member_set, status__in=[MemberMerchant.Status.SIGNED, MemberMerchant.Status.TERMINATED])
+        .values_list("member_id", "status"))
+    signed = {m for m, status in relationships.items() if status == MemberMerchant.Status.SIGNED}
     accounts = {(a[1], a[2]): a for a in PayoutAccount.objects.filter(
         member_id__any=member_set, kind=batch.channel, status=PayoutAccount.Status.ACTIVE).values_list(
         "id", "member_id", "account_index", "account_masked")}
@@ -451,8 +453,9 @@ def _check_chunk(*, batch, merchant, config, lines, errors: list, carry: _Carry,
             _error(errors, line.line, id_label, gettext_lazy("该灵工人员尚未完成实名认证"))
             continue
         if member.pk not in signed:
-            _error(errors, line.line, id_label, format_lazy(gettext_lazy("该灵工人员尚未与“{merchant}”签署合作协议"),
-                                                            merchant=merchant.name))
+            text = (gettext_lazy("该灵工人员已与“{merchant}”解约，不能再向其付款") if member.pk in relationships
+                    else gettext_lazy("该灵工人员尚未与“{merchant}”签署合作协议"))
+            _error(errors, line.line, id_label, format_lazy(text, merchant=merchant.name))
             continue
         account = accounts.get((member.pk, blind_index(line.account, purpose="payout_account")))
         if account is None:

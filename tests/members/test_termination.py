@@ -248,7 +248,7 @@ class TestAfterTermination:
         assert batch.status == PayoutBatch.Status.INVALID
         by_line = {e["line"]: e for e in batch.errors}
         assert set(by_line) == {2}  # the terminated worker's line only; the other worker is fine
-        assert by_line[2]["column"] == "身份证号" and "签署合作协议" in by_line[2]["message"]
+        assert by_line[2]["column"] == "身份证号" and "已与" in by_line[2]["message"] and "解约" in by_line[2]["message"]
 
         # work released back to READY after termination (e.g. a returned payout): a single order is still refused
         PayableWork.objects.filter(pk=payees[0].payable_id).update(status=PayableWork.Status.READY, reserved_ref="")
