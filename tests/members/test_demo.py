@@ -16,15 +16,20 @@ def test_demo_workers_cover_every_state_and_load_is_idempotent(now, django_captu
         lines = demo.load(now=now)
     assert any("13800000001" in line for line in lines)
     verified = Member.objects.filter(verification_status=Member.Verification.VERIFIED)
-    assert verified.count() == 9
+    assert verified.count() == 10
     assert Member.objects.filter(verification_status=Member.Verification.FAILED).count() == 1
-    for member in verified:
+    terminated = MemberMerchant.objects.get(status="TERMINATED")
+    assert terminated.merchant == merchants[0] and terminated.terminated_by_side == "ENTERPRISE"
+    assert terminated.member.user.phone == demo.DEMO_WORKERS[demo.TERMINATED_INDEX - 1][0]
+    assert worker_eligibility(member=terminated.member, merchant=merchants[0]).ok is False
+    for member in verified.exclude(pk=terminated.member_id):
         assert payout_account_default(member=member).kind == PayoutAccount.Kind.BANK
         assert all(worker_eligibility(member=member, merchant=m).ok for m in merchants)
-    assert Agreement.objects.filter(method=Agreement.Method.ONLINE).count() == 17
+    assert Agreement.objects.filter(method=Agreement.Method.ONLINE).count() == 18
+    assert Agreement.objects.get(relationship=terminated).terminated_at is not None
     assert Agreement.objects.filter(method=Agreement.Method.OFFLINE).count() == 1
     statuses = sorted(MemberMerchant.objects.exclude(status="SIGNED").values_list("status", flat=True))
-    assert statuses == ["INVITED", "REGISTERED", "REGISTERED"]
+    assert statuses == ["INVITED", "REGISTERED", "REGISTERED", "TERMINATED"]
     counts = (Member.objects.count(), MemberMerchant.objects.count(), Agreement.objects.count(),
               PayoutAccount.objects.count())
     demo.load(now=now)
@@ -34,4 +39,4 @@ def test_demo_workers_cover_every_state_and_load_is_idempotent(now, django_captu
 
 def test_demo_without_enterprises_still_loads_workers(now):
     demo.load(now=now)
-    assert Member.objects.filter(verification_status=Member.Verification.VERIFIED).count() == 9
+    assert Member.objects.filter(verification_status=Member.Verification.VERIFIED).count() == 10
