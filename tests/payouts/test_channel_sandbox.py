@@ -224,8 +224,15 @@ def test_unacknowledged_notifications_are_retried(sandbox, receiver):
     receiver.fail_first = 2
     adapter("ALIPAY", sandbox).submit(order(60_00, channel="ALIPAY"), "KRETRY")
     receiver.wait_for(lambda got: len(got) >= 3)
-    rows = json.loads(urllib.request.urlopen(f"{sandbox.url}/sandbox/notifications").read())["notifications"]
-    assert rows[0]["attempts"] == 3 and rows[0]["delivered_at"]
+
+    def delivered():  # the sandbox records the delivery after the receiver has answered: wait for it, briefly
+        rows = json.loads(urllib.request.urlopen(f"{sandbox.url}/sandbox/notifications").read())["notifications"]
+        return rows[0] if rows and rows[0]["delivered_at"] else None
+
+    deadline = time.time() + 10
+    while (row := delivered()) is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert row is not None and row["attempts"] == 3
 
 
 def test_forged_and_probe_notifications_are_refused(sandbox, receiver):
@@ -367,8 +374,11 @@ def test_a_restarted_sandbox_carries_on_from_its_file(tmp_path, receiver, settin
         assert adapter("ALIPAY", again).submit(order(301_00, channel="ALIPAY"), "K-RESTART").outcome == \
             Outcome.REJECTED
         notifications_for(receiver, "ALIPAY", "K-RESTART", count=2)
-        delivered = json.loads(urllib.request.urlopen(f"{again.url}/sandbox/stats").read())
-        assert delivered["notifications_pending"] == 0
+        deadline = time.time() + 10  # the delivery is recorded after the receiver has answered
+        while (pending := json.loads(urllib.request.urlopen(f"{again.url}/sandbox/stats").read())
+               ["notifications_pending"]) and time.time() < deadline:
+            time.sleep(0.05)
+        assert pending == 0
     finally:
         again.stop()
 
