@@ -40,12 +40,14 @@ class VerificationSerializer(serializers.Serializer):
 
 class SigningSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["NOT_READY", "READY", "SIGNED", "TERMINATED"],
-                                     help_text="NOT_READY: 未注册或未实名；READY: 可签署；SIGNED: 已签署")
+                                     help_text="NOT_READY: 未注册或未实名；READY: 可签署；SIGNED: 已签署；TERMINATED: 已解约")
     sign_url = serializers.CharField(allow_blank=True, help_text="发给人员的签约链接（登录后完成实名与签署）")
     signed_at = serializers.DateTimeField(allow_null=True)
     agreement_number = serializers.CharField(allow_blank=True)
     agreement_sha256 = serializers.CharField(allow_blank=True)
     agreement_method = serializers.CharField(allow_blank=True)
+    terminated_at = serializers.DateTimeField(allow_null=True, help_text="解约时间（已解约时）")
+    terminated_by = serializers.CharField(allow_blank=True, help_text="解约方：ENTERPRISE 企业 / WORKER 人员（已解约时）")
 
 
 class WorkerSerializer(serializers.Serializer):
@@ -79,6 +81,8 @@ def signing_data(relationship: MemberMerchant) -> dict:
         "agreement_number": agreement.number if agreement else "",
         "agreement_sha256": agreement.sha256 if agreement else "",
         "agreement_method": agreement.method if agreement else "",
+        "terminated_at": relationship.terminated_at,
+        "terminated_by": relationship.terminated_by_side or "",
     }
 
 

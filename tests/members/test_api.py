@@ -61,6 +61,11 @@ class TestWorkersApi:
         listing = api.get("/api/v1/workers/?status=SIGNED").json()
         assert [row["id"] for row in listing["results"]] == [worker_id]
         assert api.get("/api/v1/workers/?status=DONE").json()["code"] == "validation_failed"
+        assert signing["terminated_at"] is None and signing["terminated_by"] == ""
+        services.relationship_terminate_by_member(user=user, relationship_id=worker_id, now=now, reason="另有安排")
+        signing = api.get(f"/api/v1/workers/{worker_id}/signing/").json()
+        assert signing["status"] == "TERMINATED" and signing["terminated_by"] == "WORKER" and signing["terminated_at"]
+        assert api.get(f"/api/v1/workers/{worker_id}/").json()["status"] == "TERMINATED"
 
     def test_another_enterprises_worker_is_not_found(self, client, api, other_merchant):
         worker_id = create(api).json()["id"]
