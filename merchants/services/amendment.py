@@ -96,11 +96,26 @@ def terms_amendment_propose(*, merchant: Merchant, agreement: ServiceAgreement, 
         pending.save(update_fields=["replaced_by", "updated_at"])
         audit.record(event="merchants.terms_amendment.replaced", now=now, actor=actor, subject=pending,
                      after={"number": pending.number, "replaced_by": amendment.number})
+    _notify_signers(merchant, amendment, now=now)
     audit.record(event="merchants.terms_amendment.proposed", now=now, actor=actor, subject=amendment,
                  before={name: change["before"] for name, change in changes.items()},
                  after={**{name: change["after"] for name, change in changes.items()}, "number": amendment.number,
                         "agreement": agreement.number, "reason": amendment.reason})
     return amendment
+
+
+def _notify_signers(merchant: Merchant, amendment: TermsAmendment, *, now) -> None:
+    """An SMS to each active user of the enterprise who can sign (after the proposal commits): what is waiting, where
+    to sign it, and that the terms in force apply until then. The message names no figure (the portal shows them)."""
+    from accounts.models import User
+    from accounts.permissions import can
+    from accounts.services import sms_send
+
+    text = (f"{merchant.name}：平台拟调整贵司服务费等商务条款（补充协议 {amendment.number}），请登录企业端“服务协议”"
+            f"查看并签署；签署前仍按原约定计费。")
+    for user in User.objects.filter(merchant=merchant, is_active=True).exclude(phone_index=None).order_by("id"):
+        if user.phone and can(user, "sign_agreements"):
+            sms_send(phone=user.phone, template="notice", params={"text": text}, now=now)
 
 
 def terms_amendment_pending(*, merchant: Merchant) -> TermsAmendment:

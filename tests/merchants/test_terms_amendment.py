@@ -75,6 +75,20 @@ class TestProposal:
         assert not AuditRecord.objects.filter(event="merchants.configuration.changed", merchant_id=merchant.pk,
                                               at=now, actor_id=ops_user.pk).exists()
 
+    def test_the_enterprise_signers_are_told_by_sms(self, now, ops_user, merchant_signed,
+                                                  django_capture_on_commit_callbacks):
+        from accounts.models import SmsOutbox
+
+        merchant, admin, _ = merchant_signed
+        finance = EnterpriseUserFactory(merchant=merchant, role=Role.ENT_FINANCE, phone="13700000077")
+        before = set(SmsOutbox.objects.values_list("pk", flat=True))
+        with django_capture_on_commit_callbacks(execute=True):
+            amendment = _propose(merchant, ops_user, now, fee_rate="0.0550").proposed_amendment
+        sent = list(SmsOutbox.objects.exclude(pk__in=before))
+        assert [sms.phone for sms in sent] == [admin.phone]  # the admin, who signs; not the finance staff
+        assert finance.phone != admin.phone
+        assert amendment.number in sent[0].body and "签署前仍按原约定计费" in sent[0].body
+
     def test_other_items_apply_at_once(self, now, ops_user, merchant_signed):
         merchant, _, _ = merchant_signed
         config = _propose(merchant, ops_user, now, fee_rate="0.0550", enabled_channels=["BANK", "ALIPAY"],
