@@ -324,16 +324,8 @@ class MerchantChangeRequestAdmin(admin.ModelAdmin):
                 self.message_user(request, f"#{change.pk}：{error.message}", messages.ERROR)
 
 
-@admin.register(ServiceAgreement)
-class ServiceAgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("number", "merchant", "status", "template_version", "issued_at", "signed_at", "signer_label",
-                    "download")
-    list_filter = ("status", "template_version")
-    search_fields = ("number", "merchant__name")
-    list_select_related = ("merchant",)
-    readonly_fields = ("number", "merchant", "status", "template_version", "terms", "issued_at", "signer_label",
-                       "signed_at", "signed_ip", "sha256", "platform_signer", "terminated_at", "download")
-    fields = readonly_fields
+class SignedDocumentAdminMixin:
+    """Platform staff read a signed agreement and download its sealed PDF (through the audited document download)."""
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.role in PLATFORM_ROLES or request.user.is_superuser
@@ -346,8 +338,20 @@ class ServiceAgreementAdmin(ReadOnlyMixin, admin.ModelAdmin):
                            reverse("admin:merchants_merchantdocument_download", args=[obj.document_id]))
 
 
+@admin.register(ServiceAgreement)
+class ServiceAgreementAdmin(SignedDocumentAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("number", "merchant", "status", "template_version", "issued_at", "signed_at", "signer_label",
+                    "download")
+    list_filter = ("status", "template_version")
+    search_fields = ("number", "merchant__name")
+    list_select_related = ("merchant",)
+    readonly_fields = ("number", "merchant", "status", "template_version", "terms", "issued_at", "signer_label",
+                       "signed_at", "signed_ip", "sha256", "platform_signer", "terminated_at", "download")
+    fields = readonly_fields
+
+
 @admin.register(TermsAmendment)
-class TermsAmendmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class TermsAmendmentAdmin(SignedDocumentAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     """补充协议: proposed by saving commercial terms in 配置项; signed by the enterprise; operations may withdraw one."""
 
     list_display = ("number", "merchant", "status", "changes_display", "proposed_at", "signed_at", "withdrawn_at",
@@ -361,9 +365,6 @@ class TermsAmendmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     fields = readonly_fields
     actions = ["withdraw_selected"]
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.role in PLATFORM_ROLES or request.user.is_superuser
-
     def has_withdraw_permission(self, request):
         return _can_configure(request)
 
@@ -371,12 +372,6 @@ class TermsAmendmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def changes_display(self, obj):
         return _changes_text(obj) or "—"
 
-    @admin.display(description=gettext_lazy("已签署文件"))
-    def download(self, obj):
-        if not obj.document_id:
-            return "—"
-        return format_html(_('<a href="{}">下载 PDF</a>'),
-                           reverse("admin:merchants_merchantdocument_download", args=[obj.document_id]))
 
     @admin.action(description=gettext_lazy("撤回所选待签署的补充协议"), permissions=["withdraw"])
     def withdraw_selected(self, request, queryset):

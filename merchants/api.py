@@ -6,7 +6,6 @@ Authenticated by ``merchants.api_auth.MerchantSignatureAuthentication`` (or an e
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -16,6 +15,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsEnterpriseStaff
 from core import money
 from merchants import selectors
+from merchants.documents import signed_pdf_response
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -166,10 +166,8 @@ class AgreementPdfView(APIView):
                                              404: OpenApiResponse(ErrorSerializer, description="不存在或属于其他企业")})
     def get(self, request, agreement_id: int):
         agreement, content = selectors.agreement_pdf(merchant=request.merchant, agreement_id=agreement_id)
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="service-agreement-{agreement.number}.pdf"'
-        response["X-Content-SHA256"] = agreement.sha256
-        return response
+        return signed_pdf_response(content, filename=f"service-agreement-{agreement.number}.pdf",
+                                   sha256=agreement.sha256)
 
 
 def _amendment_data(request, amendment) -> dict:
@@ -202,7 +200,5 @@ class TermsAmendmentPdfView(APIView):
                                              404: OpenApiResponse(ErrorSerializer, description="不存在、未签署或属于其他企业")})
     def get(self, request, amendment_id: int):
         amendment, content = selectors.terms_amendment_pdf(merchant=request.merchant, amendment_id=amendment_id)
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="terms-amendment-{amendment.number}.pdf"'
-        response["X-Content-SHA256"] = amendment.sha256
-        return response
+        return signed_pdf_response(content, filename=f"terms-amendment-{amendment.number}.pdf",
+                                   sha256=amendment.sha256)

@@ -134,3 +134,14 @@ def render_terms_amendment(amendment: TermsAmendment, *, consent: dict | None = 
         "signed_local": timezone.localtime(signed_at) if signed_at else None,
         "agreement_signed_local": timezone.localtime(agreement.signed_at) if agreement.signed_at else None,
     })
+
+
+def signed_pdf_response(content: bytes, *, filename: str, sha256: str = ""):
+    """A signed document's PDF as a download (``X-Content-SHA256`` when ``sha256`` is given: the partner API's)."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if sha256:
+        response["X-Content-SHA256"] = sha256
+    return response

@@ -243,7 +243,28 @@ class MerchantApplication(FSMModelMixin, TenantOwnedModel):
         self.risk_outcome, self.risk_reasons = "", []
 
 
-class ServiceAgreement(FSMModelMixin, TenantOwnedModel):
+class SignedByEnterprise(models.Model):
+    """A document the enterprise signs with an SMS code and the platform seals: who signed, when, from where, and the
+    sealed PDF with its hash (the service agreement and its supplementary agreements)."""
+
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("企业签署人"))
+    signer_label = models.CharField(_("签署人（脱敏）"), max_length=100, blank=True, default="")
+    signed_at = models.DateTimeField(_("签署时间"), null=True, blank=True)
+    signed_ip = models.GenericIPAddressField(_("签署 IP"), null=True, blank=True)
+    document = models.ForeignKey(MerchantDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("已签署文件"))
+    sha256 = models.CharField(_("文件 SHA-256"), max_length=64, blank=True, default="")
+    platform_signer = models.CharField(_("平台签章证书"), max_length=255, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+    def record_signature(self, *, by, at, ip, label: str) -> None:
+        self.signed_by, self.signed_at, self.signed_ip, self.signer_label = by, at, ip or None, label
+
+
+class ServiceAgreement(FSMModelMixin, SignedByEnterprise, TenantOwnedModel):
     """服务协议 (DB12/T 1211 §6.1.2.1). Terms are fixed when it is issued (fee snapshot); signing records the consent
     (who, when, IP, SMS) and stores the platform-sealed PDF with its hash."""
 
@@ -257,15 +278,6 @@ class ServiceAgreement(FSMModelMixin, TenantOwnedModel):
     template_version = models.CharField(_("模板版本"), max_length=20)
     terms = models.JSONField(_("协议条款快照"), default=dict)
     issued_at = models.DateTimeField(_("生成时间"))
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+", verbose_name=_("企业签署人"))
-    signer_label = models.CharField(_("签署人（脱敏）"), max_length=100, blank=True, default="")
-    signed_at = models.DateTimeField(_("签署时间"), null=True, blank=True)
-    signed_ip = models.GenericIPAddressField(_("签署 IP"), null=True, blank=True)
-    document = models.ForeignKey(MerchantDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                 verbose_name=_("已签署文件"))
-    sha256 = models.CharField(_("文件 SHA-256"), max_length=64, blank=True, default="")
-    platform_signer = models.CharField(_("平台签章证书"), max_length=255, blank=True, default="")
     terminated_at = models.DateTimeField(_("终止时间"), null=True, blank=True)
 
     class Meta:
@@ -283,7 +295,7 @@ class ServiceAgreement(FSMModelMixin, TenantOwnedModel):
 
     @transition(field=status, source=Status.PENDING, target=Status.SIGNED)
     def sign(self, *, by, at, ip, label: str) -> None:
-        self.signed_by, self.signed_at, self.signed_ip, self.signer_label = by, at, ip or None, label
+        self.record_signature(by=by, at=at, ip=ip, label=label)
 
     @transition(field=status, source=[Status.PENDING, Status.SIGNED], target=Status.TERMINATED)
     def terminate(self, *, at) -> None:
@@ -341,7 +353,7 @@ class MerchantConfiguration(models.Model):
         return f"{self.merchant} 配置项"
 
 
-class TermsAmendment(FSMModelMixin, TenantOwnedModel):
+class TermsAmendment(FSMModelMixin, SignedByEnterprise, TenantOwnedModel):
     """补充协议: operations change the commercial terms (fee rate, fixed fee, minimum, tiers, bearers, timing) of an
     enterprise whose service agreement is signed. The change waits here until the enterprise admin signs it with an SMS
     code; then the platform seals the PDF and the new terms are written into the configuration.
@@ -366,15 +378,6 @@ class TermsAmendment(FSMModelMixin, TenantOwnedModel):
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
                                     verbose_name=_("提出人"))
     proposed_at = models.DateTimeField(_("提出时间"))
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+", verbose_name=_("企业签署人"))
-    signer_label = models.CharField(_("签署人（脱敏）"), max_length=100, blank=True, default="")
-    signed_at = models.DateTimeField(_("签署时间"), null=True, blank=True)
-    signed_ip = models.GenericIPAddressField(_("签署 IP"), null=True, blank=True)
-    document = models.ForeignKey(MerchantDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                 verbose_name=_("已签署文件"))
-    sha256 = models.CharField(_("文件 SHA-256"), max_length=64, blank=True, default="")
-    platform_signer = models.CharField(_("平台签章证书"), max_length=255, blank=True, default="")
     withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
     replaced_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                     verbose_name=_("被替换为"))
@@ -392,7 +395,7 @@ class TermsAmendment(FSMModelMixin, TenantOwnedModel):
 
     @transition(field=status, source=Status.PENDING, target=Status.SIGNED)
     def sign(self, *, by, at, ip, label: str) -> None:
-        self.signed_by, self.signed_at, self.signed_ip, self.signer_label = by, at, ip or None, label
+        self.record_signature(by=by, at=at, ip=ip, label=label)
 
     @transition(field=status, source=Status.PENDING, target=Status.WITHDRAWN)
     def withdraw(self, *, at) -> None:

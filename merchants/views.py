@@ -24,7 +24,7 @@ from accounts.permissions import enterprise_required as _enterprise_required
 from accounts.views import client_ip, sandbox_sms_visible
 from core.exceptions import DomainError
 from merchants import forms, selectors, services
-from merchants.documents import render_service_agreement, render_terms_amendment, terms_rows
+from merchants.documents import render_service_agreement, render_terms_amendment, signed_pdf_response, terms_rows
 from merchants.models import Merchant, MerchantApplication, TermsAmendment
 from merchants.services.account import close_blockers
 from merchants.services.application import missing_fields
@@ -316,9 +316,7 @@ def agreement_pdf(request, agreement_id: int):
         signed, content = selectors.agreement_pdf(merchant=request.merchant, agreement_id=agreement_id)
     except DomainError as error:
         return HttpResponse(error.message, status=404)
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="service-agreement-{signed.number}.pdf"'
-    return response
+    return signed_pdf_response(content, filename=f"service-agreement-{signed.number}.pdf")
 
 
 # --- 补充协议 (changed commercial terms) ------------------------------------------------------------------------
@@ -365,9 +363,7 @@ def terms_amendment_pdf(request, amendment_id: int):
         signed, content = selectors.terms_amendment_pdf(merchant=request.merchant, amendment_id=amendment_id)
     except DomainError as error:
         return HttpResponse(error.message, status=404)
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="terms-amendment-{signed.number}.pdf"'
-    return response
+    return signed_pdf_response(content, filename=f"terms-amendment-{signed.number}.pdf")
 
 
 # --- the account: profile, configuration, changes, closing -----------------------------------------------------

@@ -73,6 +73,17 @@ def signer_consent(actor, *, now, ip: str) -> tuple[str, dict]:
     return label, {"signer_label": label, "signed_at": now, "ip": ip or "未知", "phone_masked": mask_phone(actor.phone)}
 
 
+def store_sealed(signed, *, merchant: Merchant, kind: str, title: str, sealed, actor) -> None:
+    """Keep the platform-sealed PDF of a document the enterprise has just signed (``signed``: a ``SignedByEnterprise``
+    whose transition to SIGNED has run) as a MerchantDocument, and save the document with its hash and seal."""
+    document = MerchantDocument(merchant=merchant, kind=kind, content_type="application/pdf", size=len(sealed.content),
+                                sha256=sealed.sha256, original_name=f"{title}-{signed.number}.pdf", uploaded_by=actor)
+    document.file.save(f"{signed.number}.pdf", ContentFile(sealed.content), save=False)
+    document.save()
+    signed.document, signed.sha256, signed.platform_signer = document, sealed.sha256, sealed.signer
+    signed.save()
+
+
 def service_agreement_send_code(*, merchant: Merchant, actor, now, ip: str = "") -> SmsCode:
     """Send the signing code to the enterprise admin's phone. Raises AgreementNotSignable, AgreementAlreadySigned,
     RoleRequired, SmsCodeTooSoon, RateLimited."""
@@ -106,14 +117,9 @@ def service_agreement_sign(*, merchant: Merchant, actor, code: str, now, ip: str
         agreement = locks.agreement_for_update(agreement_id=agreement.pk)
         if agreement.status != ServiceAgreement.Status.PENDING:
             raise AgreementAlreadySigned(_("服务协议 {number} 已签署，不能重复签署").format(number=agreement.number))
-        document = MerchantDocument(merchant=locked_merchant, kind=MerchantDocument.Kind.AGREEMENT,
-                                    content_type="application/pdf", size=len(sealed.content), sha256=sealed.sha256,
-                                    original_name=f"服务协议-{agreement.number}.pdf", uploaded_by=actor)
-        document.file.save(f"{agreement.number}.pdf", ContentFile(sealed.content), save=False)
-        document.save()
         agreement.sign(by=actor, at=now, ip=ip, label=label)
-        agreement.document, agreement.sha256, agreement.platform_signer = document, sealed.sha256, sealed.signer
-        agreement.save()
+        store_sealed(agreement, merchant=locked_merchant, kind=MerchantDocument.Kind.AGREEMENT, title="服务协议",
+                     sealed=sealed, actor=actor)
         locked_merchant.sign(at=now)
         locked_merchant.save()
         audit.record(event="merchants.agreement.signed", now=now, actor=actor, subject=agreement, ip=ip,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -26,7 +25,7 @@ from merchants.documents import (
 )
 from merchants.exceptions import TermsAmendmentNotPending
 from merchants.models import Merchant, MerchantConfiguration, MerchantDocument, ServiceAgreement, TermsAmendment
-from merchants.services.agreement import _require_signer, signer_consent
+from merchants.services.agreement import _require_signer, signer_consent, store_sealed
 
 DOCUMENT_TITLE = "共享经济综合服务协议补充协议"
 RATE_PLACES = Decimal("0.0001")
@@ -162,14 +161,9 @@ def terms_amendment_sign(*, merchant: Merchant, actor, code: str, now, ip: str =
             raise TermsAmendmentNotPending(
                 _("补充协议 {number} 已{status}，请刷新页面查看当前待签署的补充协议").format(
                     number=amendment.number, status=amendment.get_status_display()))
-        document = MerchantDocument(merchant=locked_merchant, kind=MerchantDocument.Kind.AMENDMENT,
-                                    content_type="application/pdf", size=len(sealed.content), sha256=sealed.sha256,
-                                    original_name=f"补充协议-{amendment.number}.pdf", uploaded_by=actor)
-        document.file.save(f"{amendment.number}.pdf", ContentFile(sealed.content), save=False)
-        document.save()
         amendment.sign(by=actor, at=now, ip=ip, label=label)
-        amendment.document, amendment.sha256, amendment.platform_signer = document, sealed.sha256, sealed.signer
-        amendment.save()
+        store_sealed(amendment, merchant=locked_merchant, kind=MerchantDocument.Kind.AMENDMENT, title="补充协议",
+                     sealed=sealed, actor=actor)
         config, _created = MerchantConfiguration.objects.get_or_create(merchant=locked_merchant)
         before = {name: terms_value(name, getattr(config, name)) for name in amendment.changes}
         for name, change in amendment.changes.items():
