@@ -3,8 +3,6 @@ refuses as over its rate is sent again with the same key instead of being left U
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from django.core.cache import cache
 
@@ -126,4 +124,4 @@ def test_dispatch_keeps_to_the_configured_rate(wechat_orders, monkeypatch, now, 
     monkeypatch.setattr("payouts.services.dispatch.throttle", lambda channel, rate: asked.append((channel, rate)))
     payout_orders_dispatch(order_ids=[o.pk for o in wechat_orders], now=now, workers=2)
     assert asked == [("WECHAT", 40)] * 3
-    assert list(itertools.chain(fake.calls.values())) == [1, 1, 1]
+    assert sorted(fake.calls.values()) == [1, 1, 1]  # one request each: nothing was refused
